@@ -1,0 +1,24 @@
+"""Shared fixtures: where the shared data copy is, and a torch thread setting for tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_ZIP = ROOT.parent / "shared" / "data" / "cats_and_dogs_filtered.zip"
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def shared_zip() -> Path:
+    """The project's local copy of the public archive (never committed)."""
+    env = os.environ.get("HW2_SHARED_ZIP")
+    path = Path(env) if env else SHARED_ZIP
+    if not path.is_file():
+        pytest.skip(f"no local copy of the archive at {path}")
+    return path

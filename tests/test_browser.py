@@ -1,0 +1,93 @@
+"""Open the built intro page in headless Debian Chromium: math rendered, no console
+errors, every image loaded. Needs /usr/bin/chromium and /usr/bin/chromedriver; never
+downloads a browser. Skipped where they are missing, unless HW2_REQUIRE_BROWSER=1."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (HTML / "index.html").is_file():
+        pytest.fail("no built book: run `bash scripts/build_book.sh` before the tests")
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        if os.environ.get("HW2_REQUIRE_BROWSER") == "1":
+            pytest.fail("HW2_REQUIRE_BROWSER=1 but Debian's chromium/chromedriver are missing")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--window-size=1280,1600",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    yield drv
+    drv.quit()
+
+
+def open_page(driver, url: str) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    WebDriverWait(driver, 60).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && window.MathJax !== undefined"
+            " && MathJax.startup !== undefined && MathJax.startup.promise !== undefined")
+    )
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "MathJax.startup.promise.then(() => done(true), () => done(false));"
+    )
+
+
+def test_intro_renders_math_images_and_no_console_errors(driver, server, tmp_path):
+    open_page(driver, f"{server}/book/intro.html")
+    rendered = driver.execute_script("return document.querySelectorAll('mjx-container').length")
+    assert rendered >= 5
+    body = driver.execute_script("return document.querySelector('article').innerText")
+    assert "\\ln" not in body and "$\\ell" not in body, "raw TeX left on the page"
+    broken = driver.execute_script(
+        "return Array.from(document.images)"
+        ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    assert broken == []
+    # The browser's own request for /favicon.ico is not part of the page.
+    errors = [e for e in driver.get_log("browser")
+              if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+    assert errors == []
+    driver.save_screenshot(str(ROOT / "_build" / "intro-screenshot.png"))

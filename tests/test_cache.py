@@ -1,0 +1,38 @@
+import os
+
+from hw2 import cache
+
+
+def test_cached_runs_once_and_keys_on_arguments(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    @cache.cached
+    def work(a, b=2):
+        calls.append((a, b))
+        return {"sum": a + b}
+
+    assert work(1) == {"sum": 3}
+    assert work(1, b=2) == {"sum": 3}  # same key: default filled in
+    assert calls == [(1, 2)]
+    assert work(1, b=5) == {"sum": 6}
+    assert calls == [(1, 2), (1, 5)]
+    assert work(1, use_cache=False) == {"sum": 3}
+    assert len(calls) == 3
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_key_changes_with_package_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    @cache.cached
+    def work(a):
+        calls.append(a)
+        return a
+
+    work(1)
+    cache.package_fingerprint.cache_clear()
+    monkeypatch.setattr(cache, "package_fingerprint", lambda: "edited source")
+    work(1)
+    assert calls == [1, 1]

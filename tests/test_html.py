@@ -1,0 +1,62 @@
+"""Checks of the built book in _build/html (run the build command first)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+PAGES = ["intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "cnn_catsdogs",
+         "rnn_echo", "exec_report"]
+
+pytestmark = pytest.mark.html
+
+
+@pytest.fixture(scope="module")
+def html_dir() -> Path:
+    if not (HTML / "index.html").is_file():
+        pytest.fail("no built book: run `bash scripts/build_book.sh` before the tests")
+    return HTML
+
+
+def read(html_dir: Path, page: str) -> str:
+    return (html_dir / "book" / f"{page}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_is_built_without_error_output(html_dir, page):
+    text = read(html_dir, page)
+    assert "Traceback (most recent call last)" not in text
+    assert "output stderr" not in text
+
+
+def test_intro_has_glued_number_exercise_and_dropdown_solution(html_dir):
+    text = read(html_dir, "intro")
+    # The glued loss, ln 4 to six places, appears in the prose.
+    assert text.count('class="pasted-text">1.386294<') == 2
+    assert re.search(r'class="[^"]*\bexercise\b[^"]*admonition', text)
+    assert re.search(r'class="[^"]*\bsolution\b[^"]*\bdropdown\b', text)
+
+
+def test_math_is_served_locally(html_dir):
+    text = read(html_dir, "intro")
+    scripts = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', text)
+    assert scripts and all(not s.startswith("http") for s in scripts)
+    local = html_dir / "book" / scripts[0].split("?")[0]
+    assert local.resolve().is_file()
+
+
+def test_execution_report_lists_pages(html_dir):
+    text = read(html_dir, "exec_report")
+    for page in ["book/intro"]:
+        assert page in text
+
+
+@pytest.mark.parametrize("page", ["loss_curves", "cnn_catsdogs", "rnn_echo"])
+def test_notebook_pages_offer_colab_and_download(html_dir, page):
+    text = read(html_dir, page)
+    assert f"colab.research.google.com/github/hw2-book/hw2-book/blob/main/book/{page}.ipynb" in text
+    assert f"_sources/book/{page}.ipynb" in text
