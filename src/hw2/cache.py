@@ -62,7 +62,8 @@ def cached(fn: F) -> F:
         bound.apply_defaults()
         if not use_cache:
             return fn(*bound.args, **bound.kwargs)
-        path = cache_dir() / f"{fn.__module__}.{fn.__qualname__}-{_key(fn.__qualname__, bound.arguments)}.pt"
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        path = cache_dir() / f"{name}-{_key(name, bound.arguments)}.pt"
         if path.exists():
             return torch.load(path, weights_only=False)
         result = fn(*bound.args, **bound.kwargs)
