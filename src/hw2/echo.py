@@ -1,0 +1,346 @@
+"""Practical part B: echo a character sequence with a GRU, at a fixed or a variable delay.
+
+Alphabet: index 0 is the empty symbol (shown as a space), 1-26 are ``a``-``z``. The
+target is the input delayed by ``d`` steps, with the empty symbol for the first ``d``.
+
+The variable-delay model receives the delay as a one-hot vector of size
+``max_delay + 1`` concatenated to the character's one-hot vector at every time step:
+the GRU then knows from the first step how far back it has to reach, and the delay
+never has to be stored in its state.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import IterableDataset
+
+from .cache import cached
+from .training import Timer, progress
+
+__all__ = [
+    "N_SYMBOLS",
+    "EchoDataset",
+    "GRUMemory",
+    "VariableDelayEchoDataset",
+    "VariableDelayGRUMemory",
+    "decode",
+    "echo_batch",
+    "encode",
+    "test_model",
+    "test_variable_delay_model",
+    "train_echo",
+    "train_variable_delay",
+]
+
+N_SYMBOLS = 27  # the empty symbol and a-z
+LETTERS = string.ascii_lowercase
+
+
+def encode(s: str) -> torch.Tensor:
+    """Indices of a lowercase string: ``a`` -> 1 ... ``z`` -> 26.
+
+    Only ``a``-``z`` are accepted: anything else (uppercase, digits, spaces) raises
+    ``ValueError`` naming the first offending character, rather than being silently mapped.
+    """
+    if not isinstance(s, str):
+        raise TypeError(f"s must be a str, got {type(s).__name__}")
+    bad = next((c for c in s if c not in LETTERS), None)
+    if bad is not None:
+        raise ValueError(f"s may only contain lowercase letters a-z; found {bad!r}")
+    return torch.tensor([ord(c) - ord("a") + 1 for c in s], dtype=torch.long)
+
+
+def decode(indices: torch.Tensor) -> str:
+    """Inverse of :func:`encode`, with 0 (the empty symbol) shown as a space."""
+    return "".join(" " if i == 0 else LETTERS[i - 1] for i in indices.tolist())
+
+
+def _delayed(x: torch.Tensor, delays: torch.Tensor) -> torch.Tensor:
+    """Targets: row b of ``x`` shifted right by ``delays[b]``, empty symbols in front."""
+    length = x.shape[1]
+    t = torch.arange(length)
+    source = t[None, :] - delays[:, None]
+    y = torch.gather(x, 1, source.clamp(min=0))
+    return torch.where(source >= 0, y, torch.zeros_like(y))
+
+
+def echo_batch(batch_size: int, seq_length: int, delay: int | None = None,
+               max_delay: int | None = None, generator: torch.Generator | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A batch ``(x, delays, y)`` of index tensors: ``x`` random letters, ``y`` delayed.
+
+    Give ``delay`` for a fixed delay, or ``max_delay`` to draw each row's delay uniformly
+    from ``0 ... max_delay``.
+    """
+    if (delay is None) == (max_delay is None):
+        raise ValueError("give exactly one of delay and max_delay")
+    for name, value in [("batch_size", batch_size), ("seq_length", seq_length)]:
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    limit = delay if delay is not None else max_delay
+    if not isinstance(limit, int) or limit < 0:
+        raise ValueError(f"delays must be non-negative ints, got {limit!r}")
+    x = torch.randint(1, N_SYMBOLS, (batch_size, seq_length), generator=generator)
+    if delay is not None:
+        delays = torch.full((batch_size,), delay, dtype=torch.long)
+    else:
+        delays = torch.randint(0, max_delay + 1, (batch_size,), generator=generator)
+    return x, delays, _delayed(x, delays)
+
+
+class EchoDataset(IterableDataset):
+    """Part B.1: ``size`` pairs (one-hot input ``(L, 27)``, target indices ``(L,)``).
+
+    Generated on the fly from ``seed``; each new iteration continues the same stream.
+    """
+
+    def __init__(self, delay: int = 4, seq_length: int = 15, size: int = 1000, seed: int = 0):
+        if not isinstance(delay, int) or delay < 0:
+            raise ValueError(f"delay must be a non-negative int, got {delay!r}")
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"size must be a positive int, got {size!r}")
+        self.delay, self.seq_length, self.size = delay, seq_length, size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        x, _, y = echo_batch(self.size, self.seq_length, delay=self.delay,
+                             generator=self.generator)
+        yield from zip(F.one_hot(x, N_SYMBOLS).float(), y)
+
+
+class VariableDelayEchoDataset(IterableDataset):
+    """Part B.4: ``size`` triples (one-hot input ``(L, 27)``, delay, target ``(L,)``)."""
+
+    def __init__(self, max_delay: int = 8, seq_length: int = 20, size: int = 1000,
+                 seed: int = 0):
+        if not isinstance(max_delay, int) or max_delay < 0:
+            raise ValueError(f"max_delay must be a non-negative int, got {max_delay!r}")
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"size must be a positive int, got {size!r}")
+        self.max_delay, self.seq_length, self.size = max_delay, seq_length, size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, int, torch.Tensor]]:
+        x, d, y = echo_batch(self.size, self.seq_length, max_delay=self.max_delay,
+                             generator=self.generator)
+        yield from zip(F.one_hot(x, N_SYMBOLS).float(), d.tolist(), y)
+
+
+class GRUMemory(nn.Module):
+    """Part B.2: a GRU and a linear decoder from its state to 27 logits per step."""
+
+    def __init__(self, hidden_size: int = 128, num_layers: int = 1):
+        super().__init__()
+        self.gru = nn.GRU(N_SYMBOLS, hidden_size, num_layers=num_layers, batch_first=True)
+        self.decoder = nn.Linear(hidden_size, N_SYMBOLS)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: one-hot ``(batch, length, 27)``; returns logits of the same shape."""
+        if x.dim() != 3 or x.shape[-1] != N_SYMBOLS:
+            raise ValueError(
+                f"x must have shape (batch, length, {N_SYMBOLS}), got {tuple(x.shape)}")
+        states, _ = self.gru(x)
+        return self.decoder(states)
+
+    @torch.no_grad()
+    def test_run(self, s: str) -> str:
+        """Echo ``s`` (lowercase letters) and decode the argmax: same length as ``s``."""
+        x = F.one_hot(encode(s), N_SYMBOLS).float()[None]
+        was_training = self.training
+        self.eval()
+        logits = self(x)
+        self.train(was_training)
+        return decode(logits[0].argmax(-1))
+
+
+class VariableDelayGRUMemory(nn.Module):
+    """Part B.4: a GRU and a decoder for variable delays ``0 ... max_delay``.
+
+    ``encoding`` says how the delay reaches the model:
+
+    - ``"heads"`` (the book's choice): the decoder has one 27-way head per delay and the
+      delay selects the head. The GRU only has to keep its last ``max_delay + 1``
+      characters; training scores every head on every sequence, since the targets for
+      all delays follow from the input.
+    - ``"input"``: the delay is one-hot encoded and appended to every input step, and a
+      single head decodes; the GRU must learn to route by delay.
+    """
+
+    def __init__(self, hidden_size: int = 128, max_delay: int = 8, num_layers: int = 1,
+                 encoding: str = "heads"):
+        super().__init__()
+        if isinstance(max_delay, bool) or not isinstance(max_delay, int) or max_delay < 0:
+            raise ValueError(f"max_delay must be a non-negative int, got {max_delay!r}")
+        if encoding not in ("heads", "input"):
+            raise ValueError(f"encoding must be 'heads' or 'input', got {encoding!r}")
+        self.max_delay, self.encoding = max_delay, encoding
+        extra = max_delay + 1 if encoding == "input" else 0
+        heads = max_delay + 1 if encoding == "heads" else 1
+        self.gru = nn.GRU(N_SYMBOLS + extra, hidden_size, num_layers=num_layers,
+                          batch_first=True)
+        self.decoder = nn.Linear(hidden_size, heads * N_SYMBOLS)
+
+    def _check(self, x: torch.Tensor, delays: torch.Tensor | None) -> torch.Tensor | None:
+        if x.dim() != 3 or x.shape[-1] != N_SYMBOLS:
+            raise ValueError(
+                f"x must have shape (batch, length, {N_SYMBOLS}), got {tuple(x.shape)}")
+        if delays is None:
+            return None
+        delays = torch.as_tensor(delays, dtype=torch.long)
+        if delays.shape != (x.shape[0],):
+            raise ValueError(f"delays must have shape ({x.shape[0]},), got {tuple(delays.shape)}")
+        if delays.min() < 0 or delays.max() > self.max_delay:
+            raise ValueError(f"delays must lie in 0 ... {self.max_delay}")
+        return delays
+
+    def all_heads(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits for every delay at once, ``(batch, length, max_delay + 1, 27)``
+        (``encoding="heads"`` only): what training scores."""
+        if self.encoding != "heads":
+            raise ValueError("all_heads needs encoding='heads'")
+        self._check(x, None)
+        states, _ = self.gru(x)
+        return self.decoder(states).unflatten(-1, (self.max_delay + 1, N_SYMBOLS))
+
+    def forward(self, x: torch.Tensor, delays: torch.Tensor) -> torch.Tensor:
+        """``x``: one-hot ``(batch, length, 27)``; ``delays``: ``(batch,)`` ints in
+        ``0 ... max_delay``. Returns logits ``(batch, length, 27)``."""
+        delays = self._check(x, delays)
+        if self.encoding == "heads":
+            logits = self.all_heads(x)
+            index = delays[:, None, None, None].expand(-1, x.shape[1], 1, N_SYMBOLS)
+            return logits.gather(2, index)[:, :, 0]
+        code = F.one_hot(delays, self.max_delay + 1).float()
+        code = code[:, None, :].expand(-1, x.shape[1], -1)
+        states, _ = self.gru(torch.cat([x, code], dim=-1))
+        return self.decoder(states)
+
+    @torch.no_grad()
+    def test_run(self, s: str, delay: int) -> str:
+        """Echo ``s`` at ``delay`` (``0 ... max_delay``) and decode: same length as ``s``."""
+        if isinstance(delay, bool) or not isinstance(delay, int):
+            raise TypeError(f"delay must be an int, got {type(delay).__name__}")
+        if not 0 <= delay <= self.max_delay:
+            raise ValueError(f"delay must lie in 0 ... {self.max_delay}, got {delay}")
+        x = F.one_hot(encode(s), N_SYMBOLS).float()[None]
+        was_training = self.training
+        self.eval()
+        logits = self(x, torch.tensor([delay]))
+        self.train(was_training)
+        return decode(logits[0].argmax(-1))
+
+
+def _random_string(rng: random.Random, length: int) -> str:
+    return "".join(rng.choice(LETTERS) for _ in range(length))
+
+
+def test_model(model: GRUMemory, delay: int = 4, n: int = 500, seed: int = 0) -> float:
+    """Part B.3, the homework's check: ``n`` random strings of length 15-25; compare
+    ``s[:-delay]`` with ``result[delay:]`` character by character; return the accuracy."""
+    rng = random.Random(seed)
+    correct = total = 0
+    for _ in range(n):
+        s = _random_string(rng, rng.randint(15, 25))
+        result = model.test_run(s)
+        expected, got = (s, result) if delay == 0 else (s[:-delay], result[delay:])
+        correct += sum(a == b for a, b in zip(expected, got))
+        total += len(expected)
+    return correct / total
+
+
+def test_variable_delay_model(model: VariableDelayGRUMemory, n: int = 500, seq_length: int = 20,
+                              seed: int = 0, per_delay: bool = False
+                              ) -> float | tuple[float, dict[int, float]]:
+    """Part B.5, the homework's check: ``n`` strings of length 20, each with a random
+    delay in ``0 ... max_delay``; compare ``s[:-d]`` with ``result[d:]`` (whole strings
+    for ``d = 0``). With ``per_delay=True`` also return the accuracy for each delay."""
+    rng = random.Random(seed)
+    correct = total = 0
+    by_delay: dict[int, list[int]] = {d: [0, 0] for d in range(model.max_delay + 1)}
+    for _ in range(n):
+        s = _random_string(rng, seq_length)
+        d = rng.randint(0, model.max_delay)
+        result = model.test_run(s, d)
+        expected, got = (s, result) if d == 0 else (s[:-d], result[d:])
+        hits = sum(a == b for a, b in zip(expected, got))
+        correct += hits
+        total += len(expected)
+        by_delay[d][0] += hits
+        by_delay[d][1] += len(expected)
+    accuracy = correct / total
+    if not per_delay:
+        return accuracy
+    return accuracy, {d: c / t for d, (c, t) in by_delay.items() if t}
+
+
+def _train(model: nn.Module, variable: bool, steps: int, batch_size: int, seq_length: int,
+           lr: float, seed: int, delay: int, show: bool) -> dict:
+    """One loop for both models: Adam with a one-cycle schedule on fresh batches."""
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps,
+                                                   pct_start=0.2)
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    model.train()
+    with Timer() as timer:
+        for _ in progress(range(steps), desc="training", show=show):
+            if variable and model.encoding == "heads":
+                # Every head is scored on every sequence: its targets follow from x.
+                x, _, _ = echo_batch(batch_size, seq_length, delay=0, generator=generator)
+                d = torch.arange(model.max_delay + 1)
+                y = torch.stack([_delayed(x, torch.full_like(x[:, 0], k)) for k in d], 2)
+                logits = model.all_heads(F.one_hot(x, N_SYMBOLS).float())
+            elif variable:
+                x, d, y = echo_batch(batch_size, seq_length, max_delay=model.max_delay,
+                                     generator=generator)
+                logits = model(F.one_hot(x, N_SYMBOLS).float(), d)
+            else:
+                x, d, y = echo_batch(batch_size, seq_length, delay=delay, generator=generator)
+                logits = model(F.one_hot(x, N_SYMBOLS).float())
+            loss = F.cross_entropy(logits.reshape(-1, N_SYMBOLS), y.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            history["loss"].append(loss.item())
+            history["accuracy"].append((logits.argmax(-1) == y).float().mean().item())
+    model.eval()
+    history["train_seconds"] = timer.seconds
+    return history
+
+
+@cached
+def train_echo(seed: int = 0, hidden_size: int = 128, steps: int = 800, batch_size: int = 64,
+               seq_length: int = 20, lr: float = 1e-2, delay: int = 4,
+               show: bool = True) -> GRUMemory:
+    """Part B.3: train a :class:`GRUMemory` with the book's recipe; the training
+    history (loss, accuracy per step, ``train_seconds``) is kept in ``model.history``."""
+    torch.manual_seed(seed)
+    model = GRUMemory(hidden_size)
+    model.history = _train(model, False, steps, batch_size, seq_length, lr, seed, delay, show)
+    return model
+
+
+@cached
+def train_variable_delay(seed: int = 0, hidden_size: int = 192, steps: int = 2000,
+                         batch_size: int = 64, seq_length: int = 20, lr: float = 7e-3,
+                         max_delay: int = 8, encoding: str = "heads",
+                         show: bool = True) -> VariableDelayGRUMemory:
+    """Part B.5: train a :class:`VariableDelayGRUMemory` with the book's recipe; the
+    history is kept in ``model.history``."""
+    torch.manual_seed(seed)
+    model = VariableDelayGRUMemory(hidden_size, max_delay, encoding=encoding)
+    model.history = _train(model, True, steps, batch_size, seq_length, lr, seed, 0, show)
+    return model
