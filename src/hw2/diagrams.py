@@ -1,0 +1,228 @@
+"""Diagrams of the gated RNN and AttentionRNN cells (questions 1.2.1 (a), 1.2.2 (a)),
+drawn with matplotlib at build time. Pages show them as SVG.
+
+A diagram is a set of nodes (operations in circles, weight matrices in boxes, signals
+as plain labels) joined by arrows; :class:`Diagram` keeps the bookkeeping short.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+__all__ = ["Diagram", "attention_rnn_cell", "attention_rnn_unrolled", "gated_rnn_cell",
+           "gated_rnn_unrolled"]
+
+INK = "#1f2937"
+WEIGHT = "#dbeafe"   # weight matrices
+OP = "#fef3c7"       # element-wise operations
+SIGNAL = "#dcfce7"   # inputs, states and gates
+DELAY = "#fce7f3"
+
+
+@dataclass
+class Diagram:
+    """Nodes in data coordinates; ``arrow`` joins their borders."""
+
+    width: float
+    height: float
+    scale: float = 0.62
+    nodes: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.fig, self.ax = plt.subplots(figsize=(self.width * self.scale,
+                                                  self.height * self.scale))
+        self.ax.set_xlim(0, self.width)
+        self.ax.set_ylim(-0.1, self.height)
+        self.ax.set_aspect("equal")
+        self.ax.axis("off")
+        self.fig.patch.set_facecolor("white")
+
+    def box(self, name: str, xy: tuple[float, float], text: str, color: str = WEIGHT,
+            w: float = 1.1, h: float = 0.6, size: int = 11) -> None:
+        x, y = xy
+        self.ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
+                                         boxstyle="round,pad=0.02,rounding_size=0.12",
+                                         fc=color, ec=INK, lw=1.2))
+        self.ax.text(x, y, text, ha="center", va="center", fontsize=size, color=INK)
+        self.nodes[name] = (x, y, w / 2, h / 2)
+
+    def op(self, name: str, xy: tuple[float, float], text: str, r: float = 0.3,
+           size: int = 12) -> None:
+        x, y = xy
+        self.ax.add_patch(Circle((x, y), r, fc=OP, ec=INK, lw=1.2))
+        self.ax.text(x, y, text, ha="center", va="center", fontsize=size, color=INK)
+        self.nodes[name] = (x, y, r, r)
+
+    def signal(self, name: str, xy: tuple[float, float], text: str, size: int = 12) -> None:
+        self.box(name, xy, text, color=SIGNAL, w=0.55 + 0.13 * len(text.strip("$")),
+                 h=0.55, size=size)
+
+    def _border(self, name: str, toward: tuple[float, float]) -> tuple[float, float]:
+        x, y, rx, ry = self.nodes[name]
+        dx, dy = toward[0] - x, toward[1] - y
+        # A point straight above/below (beside) a wide box: meet its edge squarely.
+        if dx and abs(dx) < rx and abs(dy) > ry:
+            return toward[0], y + ry * (1 if dy > 0 else -1)
+        if dy and abs(dy) < ry and abs(dx) > rx:
+            return x + rx * (1 if dx > 0 else -1), toward[1]
+        if dx == dy == 0:
+            return x, y
+        t = min(rx / abs(dx) if dx else float("inf"), ry / abs(dy) if dy else float("inf"))
+        return x + dx * t, y + dy * t
+
+    def arrow(self, a: str, b: str, label: str = "", via: list[tuple[float, float]] | None = None,
+              label_at: float = 0.5, offset: tuple[float, float] = (0.0, 0.18),
+              color: str = INK, style: str = "-|>") -> None:
+        """Arrow from node ``a`` to node ``b``, optionally through corner points ``via``."""
+        pa, pb = self.nodes[a][:2], self.nodes[b][:2]
+        points = [pa, *(via or []), pb]
+        start = self._border(a, points[1])
+        end = self._border(b, points[-2])
+        points = [start, *(via or []), end]
+        for p, q in zip(points[:-2], points[1:-1]):
+            self.ax.plot([p[0], q[0]], [p[1], q[1]], color=color, lw=1.3)
+        self.ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle=style,
+                                          mutation_scale=12, color=color, lw=1.3,
+                                          shrinkA=0, shrinkB=0))
+        if label:
+            p, q = points[0], points[1]
+            if len(points) > 2:
+                p, q = points[-2], points[-1]
+            mx = p[0] + (q[0] - p[0]) * label_at + offset[0]
+            my = p[1] + (q[1] - p[1]) * label_at + offset[1]
+            self.ax.text(mx, my, label, ha="center", va="bottom", fontsize=10, color=INK)
+
+    def note(self, xy: tuple[float, float], text: str, size: int = 10) -> None:
+        self.ax.text(*xy, text, ha="center", va="center", fontsize=size, color=INK,
+                     style="italic")
+
+    def done(self) -> plt.Figure:
+        self.fig.tight_layout(pad=0.1)
+        return self.fig
+
+
+def gated_rnn_cell() -> plt.Figure:
+    """Question 1.2.1 (a): one step of equations (1)-(2), with every symbol."""
+    d = Diagram(12.4, 6.2)
+    d.signal("x", (2.0, 0.5), "$x[t]$")
+    d.signal("hp", (0.7, 4.3), "$h[t-1]$")
+    d.box("Wc", (3.4, 1.9), "$W_c$")
+    d.box("Wh", (2.2, 3.0), "$W_h$")
+    d.box("Wx", (6.0, 1.2), "$W_x$")
+    d.op("sum", (4.4, 3.0), "+")
+    d.op("sig", (5.6, 3.0), r"$\sigma$")
+    d.signal("c", (6.9, 3.0), "$c[t]$")
+    d.op("one", (8.3, 2.2), "$1-$", size=10)
+    d.op("mul1", (8.2, 4.3), r"$\odot$")
+    d.op("mul2", (9.4, 1.2), r"$\odot$")
+    d.op("add", (10.4, 4.3), "+")
+    d.signal("h", (11.6, 4.3), "$h[t]$")
+    d.box("delay", (6.0, 5.6), "delay $z^{-1}$", color=DELAY, w=1.9, h=0.55, size=10)
+    d.arrow("x", "Wc", via=[(2.0, 1.9)])
+    d.arrow("x", "Wx", via=[(2.0, 1.2)])
+    d.arrow("hp", "Wh", via=[(0.7, 3.0)])
+    d.arrow("Wc", "sum", "$W_c x[t]$", via=[(4.4, 1.9)], offset=(0.55, -0.1))
+    d.arrow("Wh", "sum", "$W_h h[t-1]$", offset=(0.0, 0.12))
+    d.arrow("sum", "sig")
+    d.arrow("sig", "c")
+    d.arrow("c", "mul1", via=[(8.2, 3.0)])
+    d.arrow("c", "one", via=[(7.6, 3.0), (7.6, 2.2)])
+    d.arrow("one", "mul2", "$1-c[t]$", via=[(9.4, 2.2)], offset=(0.0, 0.05), label_at=0.5)
+    d.arrow("Wx", "mul2", "$W_x x[t]$", offset=(0.0, 0.08))
+    d.arrow("hp", "mul1", offset=(0, 0.1), label="$h[t-1]$", label_at=0.75)
+    d.arrow("mul1", "add", "$c\\odot h[t-1]$", offset=(0, 0.1))
+    d.arrow("mul2", "add", via=[(10.4, 1.2)])
+    d.arrow("add", "h")
+    d.arrow("h", "delay", via=[(11.6, 5.6)])
+    d.arrow("delay", "hp", via=[(0.7, 5.6)])
+    return d.done()
+
+
+def gated_rnn_unrolled(steps: int = 3) -> plt.Figure:
+    """Question 1.2.1 (a): the cell unrolled over ``steps`` time steps; the same weights
+    ``W_c, W_h, W_x`` in every cell."""
+    d = Diagram(2.6 + 3.2 * steps, 3.6)
+    d.signal("h0", (0.8, 2.0), "$h[0]=0$")
+    prev = "h0"
+    for t in range(1, steps + 1):
+        x0 = 0.9 + 3.2 * t - 1.0
+        d.box(f"cell{t}", (x0, 2.0), "gated cell\n$W_c, W_h, W_x$", color=OP, w=1.9, h=1.1,
+              size=9)
+        d.signal(f"x{t}", (x0, 0.4), f"$x[{t}]$")
+        d.signal(f"c{t}", (x0, 3.3), f"$c[{t}]$", size=10)
+        d.arrow(f"x{t}", f"cell{t}")
+        d.arrow(f"cell{t}", f"c{t}")
+        d.arrow(prev, f"cell{t}", "" if t == 1 else f"$h[{t - 1}]$", offset=(0, 0.08))
+        prev = f"cell{t}"
+    d.signal("hT", (1.9 + 3.2 * steps, 2.0), f"$h[{steps}]$")
+    d.arrow(prev, "hT")
+    return d.done()
+
+
+def attention_rnn_cell() -> plt.Figure:
+    """Question 1.2.2 (a): one step of AttentionRNN(2), equations (3)-(8). One column per
+    source ``s_i`` (``x[t]``, ``h[t-1]``, ``h[t-2]``): its query and key meet in a dot
+    product, the three scores go through one softargmax, and each weight scales its
+    value before the sum."""
+    d = Diagram(15.0, 8.0)
+    sources = ["$x[t]$", "$h[t-1]$", "$h[t-2]$"]
+    d.box("softmax", (6.6, 7.3), "softargmax", color=OP, w=11.4, h=0.6, size=11)
+    for i, text in enumerate(sources):
+        xc = 1.6 + 4.2 * i
+        d.signal(f"s{i}", (xc + 0.4, 0.9), text)
+        d.box(f"Q{i}", (xc - 0.5, 2.5), f"$Q_{i}$", w=0.8, h=0.55)
+        d.box(f"K{i}", (xc + 0.5, 2.5), f"$K_{i}$", w=0.8, h=0.55)
+        d.box(f"V{i}", (xc + 1.9, 2.5), f"$V_{i}$", w=0.8, h=0.55)
+        for m, dx in [("Q", -0.5), ("K", 0.5), ("V", 1.9)]:
+            d.arrow(f"s{i}", f"{m}{i}", via=[(xc + dx, 1.6)] if abs(dx - 0.4) > 0.2 else None)
+        d.op(f"dot{i}", (xc, 4.1), r"$q^{\!\top}\! k$", r=0.38, size=9)
+        d.arrow(f"Q{i}", f"dot{i}", f"$q_{i}$", via=[(xc - 0.5, 4.1)], offset=(-0.25, -0.6))
+        d.arrow(f"K{i}", f"dot{i}", f"$k_{i}$", via=[(xc + 0.5, 3.4)], offset=(0.25, -0.5),
+                label_at=0.0)
+        d.arrow(f"dot{i}", "softmax", f"$w_{i}$", offset=(-0.35, -0.1))
+        d.op(f"mul{i}", (xc + 1.9, 5.5), r"$\times$")
+        d.arrow(f"V{i}", f"mul{i}", f"$v_{i}$", offset=(0.3, 0.0))
+        d.arrow("softmax", f"mul{i}", f"$a_{i}[t]$", via=[(xc + 1.9, 7.0)], offset=(0.55, -0.5))
+    d.op("sum", (13.6, 0.9), r"$\Sigma$")
+    for i in range(3):
+        xc = 1.6 + 4.2 * i
+        d.arrow(f"mul{i}", "sum", via=[(xc + 2.7, 5.5), (xc + 2.7, 0.2), (13.6, 0.2)]
+                if i < 2 else [(xc + 2.7, 5.5), (xc + 2.7, 0.9)])
+    d.signal("h", (13.6, 2.6), "$h[t]$")
+    d.arrow("sum", "h")
+    d.box("d1", (13.6, 4.0), "$z^{-1}$", color=DELAY, w=0.8, h=0.5, size=10)
+    d.signal("h1", (13.6, 5.2), "$h[t-1]$", size=10)
+    d.box("d2", (13.6, 6.3), "$z^{-1}$", color=DELAY, w=0.8, h=0.5, size=10)
+    d.signal("h2", (13.6, 7.4), "$h[t-2]$", size=10)
+    d.arrow("h", "d1")
+    d.arrow("d1", "h1")
+    d.arrow("h1", "d2")
+    d.arrow("d2", "h2")
+    return d.done()
+
+
+def attention_rnn_unrolled(steps: int = 3) -> plt.Figure:
+    """Question 1.2.2 (a): AttentionRNN(2) unrolled: each step reads the states one and
+    two steps back (black: lag 1, blue: lag 2), with the same ``Q_i, K_i, V_i``."""
+    d = Diagram(1.5 + 3.0 * steps, 5.0)
+    lanes = {1: (4.0, INK, -0.3), 2: (4.6, "#2563eb", 0.3)}
+    for t in range(1, steps + 1):
+        x0 = 3.0 * t - 1.5
+        d.box(f"cell{t}", (x0, 1.9), "attention\n$Q_i, K_i, V_i$", color=OP, w=1.9, h=1.1,
+              size=9)
+        d.signal(f"x{t}", (x0, 0.4), f"$x[{t}]$")
+        d.signal(f"h{t}", (x0 + 1.3, 3.3), f"$h[{t}]$", size=10)
+        d.arrow(f"x{t}", f"cell{t}")
+        d.arrow(f"cell{t}", f"h{t}", via=[(x0 + 1.3, 1.9)])
+    for t in range(1, steps + 1):
+        for lag, (y, color, dx) in lanes.items():
+            if t + lag <= steps:
+                hx = 3.0 * t - 1.5 + 1.3
+                tx = 3.0 * (t + lag) - 1.5 + dx
+                d.arrow(f"h{t}", f"cell{t + lag}", via=[(hx, y), (tx, y), (tx, 2.6)],
+                        color=color)
+    d.note((1.4, 4.3), "lag 1: black\nlag 2: blue", size=9)
+    return d.done()

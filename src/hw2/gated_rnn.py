@@ -1,0 +1,120 @@
+"""Theory 1.2, part 1: the gated RNN
+
+    c[t] = sigmoid(W_c x[t] + W_h h[t-1])
+    h[t] = c[t] * h[t-1] + (1 - c[t]) * W_x x[t]
+
+Code time is 0-based: ``h[t]`` is row ``t`` of the returned states and the state before
+row 0 is the zero vector. Closed forms here never call autograd: the tests compare them
+with it.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["backward_deltas", "forward", "grad_W_x", "jacobian_norms", "regime", "step_jacobian"]
+
+
+def _check(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor) -> None:
+    for name, value in [("x", x), ("W_c", W_c), ("W_h", W_h), ("W_x", W_x)]:
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        if value.dim() != 2:
+            raise ValueError(f"{name} must be a matrix, got shape {tuple(value.shape)}")
+    m, n = W_x.shape
+    if x.shape[1] != n:
+        raise ValueError(f"x must have shape (T, {n}) to match W_x {tuple(W_x.shape)}, "
+                         f"got {tuple(x.shape)}")
+    if W_c.shape != (m, n):
+        raise ValueError(f"W_c must have shape ({m}, {n}) like W_x, got {tuple(W_c.shape)}")
+    if W_h.shape != (m, m):
+        raise ValueError(f"W_h must have shape ({m}, {m}), got {tuple(W_h.shape)}")
+
+
+def forward(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
+            W_x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Equations (1)-(2) over a sequence ``x`` of shape ``(T, n)``: returns ``(h, c)``,
+    each ``(T, m)`` (question 1.2.1 (b): ``c[t]`` has the dimension ``m`` of ``h[t]``)."""
+    _check(x, W_c, W_h, W_x)
+    h_prev = x.new_zeros(W_x.shape[0])
+    hs, cs = [], []
+    for x_t in x:
+        c = torch.sigmoid(W_c @ x_t + W_h @ h_prev)
+        h_prev = c * h_prev + (1 - c) * (W_x @ x_t)
+        hs.append(h_prev)
+        cs.append(c)
+    return torch.stack(hs), torch.stack(cs)
+
+
+def step_jacobian(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,
+                  W_h: torch.Tensor, W_x: torch.Tensor) -> torch.Tensor:
+    """Question 1.2.1 (d): the ``(m, m)`` matrix
+
+        dh[t]/dh[t-1] = diag(c) + diag((h[t-1] - W_x x[t]) * c * (1 - c)) W_h
+    """
+    if x_t.dim() != 1 or h_prev.dim() != 1:
+        raise ValueError("x_t and h_prev must be vectors")
+    _check(x_t[None], W_c, W_h, W_x)
+    if h_prev.shape != (W_x.shape[0],):
+        raise ValueError(f"h_prev must have shape ({W_x.shape[0]},), got {tuple(h_prev.shape)}")
+    c = torch.sigmoid(W_c @ x_t + W_h @ h_prev)
+    slope = (h_prev - W_x @ x_t) * c * (1 - c)
+    return torch.diag(c) + slope[:, None] * W_h
+
+
+def backward_deltas(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor,
+                    dl_dh: torch.Tensor) -> torch.Tensor:
+    """Question 1.2.1 (c): total derivatives ``delta[t] = dl/dh[t]`` from the direct
+    partials, by the backward recursion ``delta[t] = dl_dh[t] + delta[t+1] J[t+1]``
+    with ``J`` the step Jacobian. Returns ``(T, m)``."""
+    h, _ = forward(x, W_c, W_h, W_x)
+    if dl_dh.shape != h.shape:
+        raise ValueError(f"dl_dh must have shape {tuple(h.shape)}, got {tuple(dl_dh.shape)}")
+    T = len(x)
+    deltas = [None] * T
+    deltas[T - 1] = dl_dh[T - 1]
+    for t in range(T - 2, -1, -1):
+        J = step_jacobian(x[t + 1], h[t], W_c, W_h, W_x)
+        deltas[t] = dl_dh[t] + deltas[t + 1] @ J
+    return torch.stack(deltas)
+
+
+def grad_W_x(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor,
+             dl_dh: torch.Tensor) -> torch.Tensor:
+    """Question 1.2.1 (c): ``dl/dW_x = sum_t ((1 - c[t]) * delta[t]) x[t]^T``, an
+    ``(m, n)`` matrix, where ``delta[t]`` is the total derivative of ``l`` with respect to
+    ``h[t]`` (from the direct partials ``dl_dh``, shape ``(T, m)``)."""
+    _, c = forward(x, W_c, W_h, W_x)
+    deltas = backward_deltas(x, W_c, W_h, W_x, dl_dh)
+    return torch.einsum("tm,tn->mn", (1 - c) * deltas, x)
+
+
+def jacobian_norms(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
+                   W_x: torch.Tensor) -> torch.Tensor:
+    """Question 1.2.1 (d), the experiment: spectral norms of ``dh[t]/dh[0]`` for
+    ``t = 0 ... T-1``, as products of step Jacobians (``dh[0]/dh[0] = I``)."""
+    h, _ = forward(x, W_c, W_h, W_x)
+    product = torch.eye(W_x.shape[0], dtype=x.dtype)
+    norms = [torch.linalg.matrix_norm(product, ord=2)]
+    for t in range(1, len(x)):
+        product = step_jacobian(x[t], h[t - 1], W_c, W_h, W_x) @ product
+        norms.append(torch.linalg.matrix_norm(product, ord=2))
+    return torch.stack(norms)
+
+
+def regime(gate_bias: float, w_h: float, w_x: float, n: int = 8, m: int = 8, T: int = 60,
+           seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Inputs and weights for the 1.2.1 (d) experiment: ``x[t]`` standard normal with a
+    constant 1 in coordinate 0, so ``W_c[:, 0] = gate_bias`` sets where the gates sit
+    (very negative: near 0, very positive: near 1); ``W_h`` and ``W_x`` are Gaussian with
+    spectral scale about ``w_h`` and ``w_x``. Returns ``(x, W_c, W_h, W_x)`` in float64."""
+    g = torch.Generator().manual_seed(seed)
+
+    def gauss(rows: int, cols: int, scale: float) -> torch.Tensor:
+        return scale * torch.randn(rows, cols, generator=g, dtype=torch.float64) / cols**0.5
+
+    x = torch.randn(T, n, generator=g, dtype=torch.float64)
+    x[:, 0] = 1.0
+    W_c = gauss(m, n, 1.0)
+    W_c[:, 0] = gate_bias
+    return x, W_c, gauss(m, m, w_h), gauss(m, n, w_x)
