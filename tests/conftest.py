@@ -7,6 +7,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import settings
+
+# One profile for every property test: no per-example deadline (first calls into torch
+# are slow), and derandomised, so a CI run tests the same examples every time.
+settings.register_profile("hw2", deadline=None, max_examples=50, derandomize=True)
+settings.load_profile("hw2")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_ZIP = ROOT.parent / "shared" / "data" / "cats_and_dogs_filtered.zip"

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from torch.autograd.functional import jacobian
 
 from hw2 import attention_rnn, gated_rnn
 
-settings.register_profile("rnn", deadline=None, max_examples=40)
-settings.load_profile("rnn")
 
 
 @st.composite

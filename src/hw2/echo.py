@@ -94,22 +94,34 @@ def echo_batch(batch_size: int, seq_length: int, delay: int | None = None,
     return x, delays, _delayed(x, delays)
 
 
-class EchoDataset(IterableDataset):
-    """Part B.1: ``size`` pairs (one-hot input ``(L, 27)``, target indices ``(L,)``).
+class _EchoStream(IterableDataset):
+    """What both echo datasets share: ``size`` samples per iteration, drawn on the fly
+    from a generator seeded once, so each new iteration continues the same stream."""
 
-    Generated on the fly from ``seed``; each new iteration continues the same stream.
-    """
-
-    def __init__(self, delay: int = 4, seq_length: int = 15, size: int = 1000, seed: int = 0):
-        if not isinstance(delay, int) or delay < 0:
-            raise ValueError(f"delay must be a non-negative int, got {delay!r}")
-        if not isinstance(size, int) or size < 1:
+    def __init__(self, seq_length: int, size: int, seed: int):
+        if isinstance(seq_length, bool) or not isinstance(seq_length, int) or seq_length < 1:
+            raise ValueError(f"seq_length must be a positive int, got {seq_length!r}")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"size must be a positive int, got {size!r}")
-        self.delay, self.seq_length, self.size = delay, seq_length, size
+        self.seq_length, self.size = seq_length, size
         self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
         return self.size
+
+
+def _check_delay(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    return value
+
+
+class EchoDataset(_EchoStream):
+    """Part B.1: ``size`` pairs (one-hot input ``(L, 27)``, target indices ``(L,)``)."""
+
+    def __init__(self, delay: int = 4, seq_length: int = 15, size: int = 1000, seed: int = 0):
+        super().__init__(seq_length, size, seed)
+        self.delay = _check_delay("delay", delay)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         x, _, y = echo_batch(self.size, self.seq_length, delay=self.delay,
@@ -117,20 +129,13 @@ class EchoDataset(IterableDataset):
         yield from zip(F.one_hot(x, N_SYMBOLS).float(), y)
 
 
-class VariableDelayEchoDataset(IterableDataset):
+class VariableDelayEchoDataset(_EchoStream):
     """Part B.4: ``size`` triples (one-hot input ``(L, 27)``, delay, target ``(L,)``)."""
 
     def __init__(self, max_delay: int = 8, seq_length: int = 20, size: int = 1000,
                  seed: int = 0):
-        if not isinstance(max_delay, int) or max_delay < 0:
-            raise ValueError(f"max_delay must be a non-negative int, got {max_delay!r}")
-        if not isinstance(size, int) or size < 1:
-            raise ValueError(f"size must be a positive int, got {size!r}")
-        self.max_delay, self.seq_length, self.size = max_delay, seq_length, size
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        return self.size
+        super().__init__(seq_length, size, seed)
+        self.max_delay = _check_delay("max_delay", max_delay)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, int, torch.Tensor]]:
         x, d, y = echo_batch(self.size, self.seq_length, max_delay=self.max_delay,
@@ -181,8 +186,7 @@ class VariableDelayGRUMemory(nn.Module):
     def __init__(self, hidden_size: int = 128, max_delay: int = 8, num_layers: int = 1,
                  encoding: str = "heads"):
         super().__init__()
-        if isinstance(max_delay, bool) or not isinstance(max_delay, int) or max_delay < 0:
-            raise ValueError(f"max_delay must be a non-negative int, got {max_delay!r}")
+        _check_delay("max_delay", max_delay)
         if encoding not in ("heads", "input"):
             raise ValueError(f"encoding must be 'heads' or 'input', got {encoding!r}")
         self.max_delay, self.encoding = max_delay, encoding

@@ -15,11 +15,11 @@ T = TypeVar("T")
 
 
 def progress(iterable: Iterable[T], total: int | None = None, desc: str = "",
-             show: bool = True) -> Iterator[T]:
+             show: bool = True, every: float = 10.0) -> Iterator[T]:
     """A text tqdm bar on stdout. An executed page keeps every update as a line, so
-    it updates every 10 s and stays narrower than the page."""
+    it updates at most every ``every`` seconds and stays narrower than the page."""
     return iter(tqdm(iterable, total=total, desc=desc, disable=not show, file=sys.stdout,
-                     mininterval=10.0, ncols=72, ascii=True))
+                     mininterval=every, ncols=72, ascii=True))
 
 
 class Timer:

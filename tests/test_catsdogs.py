@@ -1,0 +1,120 @@
+"""hw2.catsdogs: the model's structure, the split, predict on odd images, a smoke run."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from hw2 import catsdogs
+
+
+def test_residual_block_adds_its_input():
+    block = catsdogs.ResidualBlock(8, 8).eval()
+    # Zero the residual branch: the block must reduce to relu(x).
+    for p in [block.bn2.weight, block.bn2.bias]:
+        torch.nn.init.zeros_(p)
+    x = torch.randn(2, 8, 6, 6)
+    torch.testing.assert_close(block(x), torch.relu(x))
+
+
+def test_projection_shortcut_when_shape_changes():
+    block = catsdogs.ResidualBlock(8, 16, stride=2)
+    assert isinstance(block.shortcut, torch.nn.Sequential)
+    assert block(torch.randn(1, 8, 10, 10)).shape == (1, 16, 5, 5)
+
+
+@pytest.mark.parametrize("size, stem", [(64, 1), (112, 2)])
+def test_model_shapes(size, stem):
+    model = catsdogs.ResNet(width=8, image_size=size, stem_stride=stem)
+    assert model(torch.randn(3, 3, size, size)).shape == (3, 2)
+    kinds = {type(m) for m in model.modules()}
+    assert {torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.ReLU, torch.nn.MaxPool2d,
+            torch.nn.Linear, catsdogs.ResidualBlock} <= kinds
+
+
+def test_recipe_is_trains_default():
+    defaults = {k: v.default for k, v in inspect.signature(catsdogs.train).parameters.items()}
+    for key, value in catsdogs.RECIPE.items():
+        assert defaults[key] == value, key
+
+
+def make_folder(root, n=12, size=(40, 30)):
+    rng = np.random.default_rng(0)
+    for split in ["train", "validation"]:
+        for cls, colour in [("cats", 60), ("dogs", 190)]:
+            folder = root / split / cls
+            folder.mkdir(parents=True)
+            for i in range(n):
+                pixels = rng.normal(colour, 30, (*size[::-1], 3)).clip(0, 255)
+                Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{cls}.{i}.jpg")
+    return root
+
+
+def test_split_is_disjoint_and_reproducible(tmp_path):
+    root = make_folder(tmp_path)
+    _, val, test = catsdogs.folder_datasets(root)
+    _, val2, test2 = catsdogs.folder_datasets(root)
+    assert len(val) == len(test) == 12
+    assert not set(val.indices) & set(test.indices)
+    assert list(val.indices) == list(val2.indices) and list(test.indices) == list(test2.indices)
+    _, val3, _ = catsdogs.folder_datasets(root, split_seed=0)
+    assert list(val3.indices) != list(val.indices)
+
+
+def test_folder_datasets_rejects_other_layouts(tmp_path):
+    (tmp_path / "train" / "birds").mkdir(parents=True)
+    (tmp_path / "validation" / "birds").mkdir(parents=True)
+    Image.new("RGB", (4, 4)).save(tmp_path / "train" / "birds" / "a.jpg")
+    Image.new("RGB", (4, 4)).save(tmp_path / "validation" / "birds" / "a.jpg")
+    with pytest.raises(ValueError, match="cats/ and dogs/"):
+        catsdogs.folder_datasets(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    torch.manual_seed(0)
+    return catsdogs.ResNet(width=8, image_size=32).eval()
+
+
+@pytest.mark.parametrize("image", [
+    Image.new("RGB", (1, 1), (200, 10, 10)),
+    Image.new("RGB", (3000, 2000), (10, 200, 10)),
+    Image.new("L", (50, 80), 128),
+    Image.new("RGBA", (64, 48), (0, 0, 255, 0)),
+    Image.new("P", (20, 20)),
+    Image.new("1", (17, 9)),
+])
+def test_predict_accepts_any_image(small_model, image):
+    assert catsdogs.predict(small_model, [image]) in (["cat"], ["dog"])
+
+
+def test_predict_is_deterministic_and_batched(small_model):
+    images = [Image.new("RGB", (40, 40), (i * 40, 100, 50)) for i in range(5)]
+    first = catsdogs.predict(small_model, images)
+    assert first == catsdogs.predict(small_model, images)
+    assert len(first) == 5
+    assert catsdogs.predict(small_model, images[0]) == first[:1]
+    assert catsdogs.predict(small_model, []) == []
+
+
+@pytest.mark.parametrize("bad", ["cat.jpg", [np.zeros((4, 4, 3))], 3, [None]])
+def test_predict_rejects_non_images(small_model, bad):
+    with pytest.raises(TypeError, match="PIL image"):
+        catsdogs.predict(small_model, bad)
+
+
+def test_training_smoke(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path / "cache"))
+    root = make_folder(tmp_path / "data")
+    model, history = catsdogs.train(data_dir=str(root), epochs=2, size=32, store=36,
+                                    width=8, batch_size=8, show=False, threads=1)
+    assert len(history["train_loss"]) == len(history["val_acc"]) == 2
+    assert 0.0 <= history["test_acc"] <= 1.0
+    assert history["test_probs"].shape == (12, 2)
+    assert not model.training
+    images = [Image.open(p) for p in history["test_paths"][:3]]
+    assert len(catsdogs.predict(model, images)) == 3
