@@ -12,7 +12,6 @@ from torch.nn import functional as F
 from hw2 import conv
 
 
-
 @st.composite
 def layer(draw):
     """A random 1-D layer: channels, filters, kernel, stride, length >= kernel."""

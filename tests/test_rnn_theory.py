@@ -11,7 +11,6 @@ from torch.autograd.functional import jacobian
 from hw2 import attention_rnn, gated_rnn
 
 
-
 @st.composite
 def gated_case(draw):
     n, m, T = draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 8))

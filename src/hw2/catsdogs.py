@@ -270,11 +270,11 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, size: int,
 
 
 # The book's recipe (the defaults of :func:`train`), chosen with benchmarks/catsdogs.py.
-RECIPE = dict(epochs=115, size=128, store=144, width=32, stem_stride=2, tta="flip+crop")
+RECIPE = dict(epochs=100, size=128, store=144, width=32, stem_stride=2, tta="flip+crop")
 
 
 @cached
-def train(data_dir: str | None = None, seed: int = 0, epochs: int = 115, size: int = 128,
+def train(data_dir: str | None = None, seed: int = 0, epochs: int = 100, size: int = 128,
           store: int = 144, width: int = 32, blocks: tuple[int, ...] = (1, 1, 1, 1),
           stem_stride: int = 2,
           batch_size: int = 64, lr: float = 0.2, weight_decay: float = 5e-4,

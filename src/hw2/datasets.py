@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 
 import platformdirs
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 __all__ = [
     "CATS_AND_DOGS_URL",

@@ -19,7 +19,7 @@ def progress(iterable: Iterable[T], total: int | None = None, desc: str = "",
     """A text tqdm bar on stdout. An executed page keeps every update as a line, so
     it updates at most every ``every`` seconds and stays narrower than the page."""
     return iter(tqdm(iterable, total=total, desc=desc, disable=not show, file=sys.stdout,
-                     mininterval=every, ncols=72, ascii=True))
+                     mininterval=every, maxinterval=every, ncols=72, ascii=True))
 
 
 class Timer:
