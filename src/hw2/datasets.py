@@ -21,6 +21,7 @@ import hashlib
 import http.client
 import os
 import shutil
+import sys
 import tempfile
 import time
 import urllib.request
@@ -105,8 +106,10 @@ def _download(url: str, dest: Path, retries: int, progress: bool) -> None:
                 total = response.headers.get("Content-Length")
                 total = int(total) if total else None
                 received = 0
+                # stdout, like every progress bar in hw2: an executed page keeps stdout.
                 with tqdm(total=total, unit="B", unit_scale=True, disable=not progress,
-                          desc="cats_and_dogs_filtered.zip") as bar:
+                          desc="cats_and_dogs_filtered.zip", file=sys.stdout,
+                          mininterval=2.0, ncols=72, ascii=True) as bar:
                     for block in iter(lambda: response.read(_CHUNK), b""):
                         out.write(block)
                         received += len(block)
