@@ -1,8 +1,6 @@
-"""The temporal-order task generator, the spike metric, and the training function."""
+"""The spike metric, the training loop and the replay that proves a jump's cause."""
 
 from __future__ import annotations
-
-import collections
 
 import numpy as np
 import pytest
@@ -10,115 +8,151 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hw2 import seqcls
-from hw2.temporal_order import (
-    CLASSES,
-    LEVELS,
-    SYMBOLS,
-    TemporalOrder,
-    decode,
-    encode,
-    label_of,
-    make_generators,
-)
-
-
-@pytest.mark.parametrize("difficulty", list(LEVELS))
-def test_sequences_follow_the_level(difficulty):
-    level = LEVELS[difficulty]
-    gen = TemporalOrder(difficulty, batch_size=50, seed=0)
-    for _ in range(4):
-        s, label = gen.sample()
-        assert level.length[0] <= len(s) < level.length[1]
-        assert s[0] == "B" and s[-1] == "E"
-        t1, t2 = [i for i, c in enumerate(s) if c in "XY"]
-        assert level.t1[0] <= t1 < level.t1[1]
-        assert level.t2[0] <= t2 < level.t2[1]
-        assert set(s[1:-1]) - set("XY") <= set("abcd")
-        assert label_of(s) == label
-
-
-def test_batches_are_pre_padded_and_end_with_E():
-    gen = TemporalOrder("MODERATE", batch_size=32, seed=1)
-    x, y = gen.batch()
-    assert x.shape == (32, LEVELS["MODERATE"].max_length, len(SYMBOLS))
-    assert y.shape == (32,)
-    assert (x[:, -1, SYMBOLS.index("E")] == 1).all()
-    lengths = x.sum((1, 2))
-    for row, n in zip(x, lengths.long().tolist()):
-        pad = row.shape[0] - n
-        assert (row[:pad] == 0).all()  # padding in front, as zero vectors
-        assert row[pad, SYMBOLS.index("B")] == 1
-    assert len(gen) == 1000 // 32
-
-
-def test_classes_are_balanced():
-    gen = TemporalOrder("EASY", batch_size=1000, seed=2)
-    counts = collections.Counter(label for _, label in (gen.sample() for _ in range(8000)))
-    assert set(counts) == set(range(len(CLASSES)))
-    assert all(abs(n / 8000 - 0.25) < 0.03 for n in counts.values())
-
-
-@given(st.lists(st.text(alphabet=SYMBOLS, min_size=1, max_size=12), min_size=1, max_size=6))
-def test_decode_inverts_encode(sequences):
-    assert decode(encode(sequences)) == sequences
-
-
-def test_encode_errors():
-    with pytest.raises(ValueError, match="may only use"):
-        encode(["BXqE"])
-    with pytest.raises(ValueError, match="shorter than the longest"):
-        encode(["BXYE"], length=2)
-
-
-def test_generators_are_reproducible():
-    a_train, _ = make_generators("NORMAL", 8, seed=8382)
-    b_train, _ = make_generators("NORMAL", 8, seed=8382)
-    xa, ya = a_train.batch()
-    xb, yb = b_train.batch()
-    assert torch.equal(xa, xb) and torch.equal(ya, yb)
-
-
-@pytest.mark.parametrize("kwargs", [dict(difficulty="EXTREME"), dict(batch_size=0),
-                                    dict(batch_size=2000)])
-def test_generator_arguments(kwargs):
-    with pytest.raises(ValueError):
-        TemporalOrder(**kwargs)
+from hw2 import loss_curves
+from hw2.temporal_order import encode
 
 
 def test_max_rise():
-    assert seqcls.max_rise([1.4, 1.0, 0.5, 0.1]) == pytest.approx(-0.4)
-    assert seqcls.max_rise([1.4, 0.1, 0.05, 2.3, 0.0]) == pytest.approx(2.25)
-    assert seqcls.max_rise([1.0, 1.15]) == pytest.approx(0.15)
+    assert loss_curves.max_rise([1.4, 1.0, 0.5, 0.1]) == pytest.approx(-0.4)
+    assert loss_curves.max_rise([1.4, 0.1, 0.05, 2.3, 0.0]) == pytest.approx(2.25)
+    assert loss_curves.max_rise([1.0, 1.15]) == pytest.approx(0.15)
     with pytest.raises(ValueError):
-        seqcls.max_rise([1.0])
+        loss_curves.max_rise([1.0])
 
 
 @given(st.lists(st.floats(0, 10), min_size=2, max_size=30))
 def test_max_rise_matches_its_definition(losses):
     expected = max(losses[e] - min(losses[:e]) for e in range(1, len(losses)))
-    assert seqcls.max_rise(losses) == pytest.approx(expected)
+    assert loss_curves.max_rise(losses) == pytest.approx(expected)
 
 
 def test_config_errors():
     with pytest.raises(ValueError, match="optimizer"):
-        seqcls.Config(optimizer="sgd")
+        loss_curves.Config(optimizer="sgd")
     with pytest.raises(ValueError, match="schedule"):
-        seqcls.Config(schedule="step")
-    with pytest.raises(ValueError, match="positive"):
-        seqcls.Config(clip=0.0)
+        loss_curves.Config(schedule="step")
+    with pytest.raises(ValueError, match="clip"):
+        loss_curves.Config(clip=0.0)
+    with pytest.raises(ValueError, match="lr"):
+        loss_curves.Config(lr=-1.0)
+    with pytest.raises(ValueError, match="warmup"):
+        loss_curves.Config(warmup=-1)
 
 
-def test_training_smoke(tmp_path, monkeypatch):
+@given(st.lists(st.floats(0, 3), min_size=2, max_size=30), st.floats(0.05, 1),
+       st.floats(0.1, 2))
+def test_jumps_match_their_definition(losses, threshold, learned):
+    expected = [e for e in range(1, len(losses))
+                if min(losses[:e]) < learned and losses[e] - losses[e - 1] > threshold]
+    assert loss_curves.jumps(losses, threshold, learned) == expected
+
+
+def test_jumps_ignore_the_way_down_from_the_plateau():
+    plateau_noise = [1.39, 1.38, 0.95, 1.4, 0.9, 0.3, 1.2, 0.1]
+    assert loss_curves.jumps(plateau_noise, threshold=0.3, learned=1.0) == [3, 6]
+    assert loss_curves.jumps(plateau_noise, threshold=0.3, learned=0.5) == [6]
+
+
+def test_passes_needs_both_curves_flat_and_100_percent():
+    flat = {"train_loss": [1.4, 0.5, 0.1], "test_loss": [1.4, 0.6, 0.1],
+            "test_acc": [25.0, 80.0, 100.0]}
+    assert loss_curves.passes(flat)
+    assert not loss_curves.passes({**flat, "test_loss": [1.4, 0.1, 0.35]})
+    assert not loss_curves.passes({**flat, "test_acc": [25.0, 80.0, 99.9]})
+
+
+EASY = loss_curves.Config(difficulty="EASY", batch_size=100, lr=3e-3, clip=1.0,
+                          schedule="cosine", warmup=5)
+
+
+@pytest.fixture
+def easy_run(tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
-    config = seqcls.Config(difficulty="EASY", batch_size=100, clip=1.0, schedule="cosine")
-    h = seqcls.train(config, epochs=3)
-    assert len(h["train_loss"]) == len(h["test_acc"]) == 3
-    assert len(h["grad_norm"]) == 3 * 10
-    assert h["weight_hist"].shape == (3, 41)
+    return loss_curves.train(EASY, epochs=4)
+
+
+def test_training_records_every_step_and_epoch(easy_run):
+    h = easy_run
+    assert len(h["train_loss"]) == len(h["test_acc"]) == 4
+    assert h["steps_per_epoch"] == 10
+    assert len(h["grad_norm"]) == len(h["update_norm"]) == len(h["lr"]) == 4 * 10
+    assert len(h["checkpoints"]) == 5
+    assert h["weight_hist"].shape == (4, len(loss_curves.HIST_EDGES) - 1)
     assert np.isfinite(h["step_median"]).all()
-    hs, cs = seqcls.states(h["model"], encode(["BaXbYcE"])[0])
+    # warm-up then cosine: the learning rate rises for 5 steps, then falls
+    assert np.argmax(h["lr"]) == 4 and h["lr"][-1] < h["lr"][4]
+    # the plotted train loss is the last step's batch loss
+    assert h["train_loss"][-1] == h["step_loss"][-1]
+    hs, cs = loss_curves.states(h["model"], encode(["BaXbYcE"])[0])
     assert hs.shape == cs.shape == (7, 12)
-    # The step-by-step states agree with nn.LSTM's own output.
     out, _ = h["model"].lstm(encode(["BaXbYcE"]))
     torch.testing.assert_close(hs, out[0])
+
+
+def test_replay_reproduces_the_run_exactly(easy_run):
+    h = easy_run
+    r = loss_curves.replay(h, 1, 3)
+    for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
+        assert r[key] == h[key][1:4]
+    assert r["grad_norm"] == h["grad_norm"][10:40]
+    assert r["first_step"] == 10
+
+
+def test_replay_changes_only_the_chosen_update(easy_run):
+    h = easy_run
+    capped = loss_curves.replay(h, 1, 2, intervene={15: 1e-3})
+    skipped = loss_curves.replay(h, 1, 2, intervene={15: "skip"})
+    for r in (capped, skipped):
+        # steps 10..15 see the same weights and data, so the same gradients
+        assert r["grad_norm"][:6] == h["grad_norm"][10:16]
+        assert r["grad_norm"][6] != h["grad_norm"][16]
+    assert capped["update_norm"][5] == pytest.approx(1e-3)
+    assert skipped["update_norm"][5] == 0.0
+    assert capped["update_norm"][4] == h["update_norm"][14]
+
+
+def test_replay_arguments(easy_run):
+    with pytest.raises(ValueError, match="first, last"):
+        loss_curves.replay(easy_run, 2, 1)
+    with pytest.raises(ValueError, match="first, last"):
+        loss_curves.replay(easy_run, 0, 4)
+
+
+def test_explain_jump_attributes_the_plotted_value(easy_run):
+    h = easy_run
+    for curve in ("train", "test"):
+        r = loss_curves.explain_jump(h, 2, curve)
+        spe = h["steps_per_epoch"]
+        # the path starts at the previous plotted weights and ends at this plotted value
+        assert len(r["path"]) == spe + 1
+        assert r["path"][-1] == pytest.approx(h[f"{curve}_loss"][2], abs=1e-6)
+        assert r["path_start"] < r["suspect"] <= r["path_start"] + spe
+        assert r["update_ratio"] > 0 and r["typical_update"] > 0
+    with pytest.raises(ValueError, match="curve"):
+        loss_curves.explain_jump(h, 2, "val")
+    with pytest.raises(ValueError, match="epoch"):
+        loss_curves.explain_jump(h, 0)
+
+
+def test_update_clipping_and_cap_bound_every_update(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    clipped = loss_curves.train(
+        loss_curves.Config(difficulty="EASY", batch_size=100, update_clip=0.5), epochs=2)
+    n = sum(p.numel() for p in clipped["model"].parameters())
+    # each tensor's update has RMS <= 0.5 lr, so the whole update has norm <= 0.5 lr sqrt(n)
+    assert max(clipped["update_norm"]) <= 0.5 * 1e-3 * n**0.5 * (1 + 1e-6)
+    capped = loss_curves.train(
+        loss_curves.Config(difficulty="EASY", batch_size=100, update_cap=1.5), epochs=2)
+    u = capped["update_norm"]
+    assert all(u[t] <= 1.5 * loss_curves.typical(u, t) * (1 + 1e-6) for t in range(1, len(u)))
+
+
+def test_late_annealing_keeps_the_rate_then_decays(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    config = loss_curves.Config(difficulty="EASY", batch_size=100, schedule="cosine",
+                                anneal_from=0.5)
+    lr = loss_curves.train(config, epochs=2)["lr"]
+    assert lr[:11] == [1e-3] * 11 and lr[-1] < lr[15] < 1e-3
+    assert "then cosine annealing" in loss_curves.describe(config)
+    with pytest.raises(ValueError, match="anneal_from"):
+        loss_curves.Config(anneal_from=1.0)
