@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from hw2 import catsdogs
-from hw2.utils import setup
+from hw2.runtime import setup
 
 RESULTS = Path(__file__).parent / "results" / "catsdogs.json"
 

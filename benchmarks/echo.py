@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from hw2 import echo
-from hw2.utils import setup
+from hw2.runtime import setup
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ configuration and of the fix, from scratch, on one thread (bar: 30 s each). Not 
 from __future__ import annotations
 
 from hw2 import loss_curves
-from hw2.utils import setup
+from hw2.runtime import setup
 
 
 def main() -> None:

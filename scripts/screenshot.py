@@ -1,6 +1,6 @@
 """Screenshot built pages in headless Debian Chromium, with every solution unfolded.
 
-    python scripts/screenshot.py conv rnn_echo   # -> _build/screenshots/conv.png ...
+    python scripts/screenshot.py conv echo   # -> _build/screenshots/conv.png ...
 
 For looking at the book as a reader does; the automated check is tests/test_browser.py.
 """

@@ -22,7 +22,21 @@ def test_cached_runs_once_and_keys_on_arguments(tmp_path, monkeypatch):
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
 
-def test_key_changes_with_package_source(tmp_path, monkeypatch):
+def test_presentation_arguments_are_not_in_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    @cache.cached
+    def work(a, show=False):
+        calls.append(a)
+        return a
+
+    work(1, show=True)
+    work(1, show=False)
+    assert calls == [1]
+
+
+def test_key_changes_with_the_functions_source(tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
     calls = []
 
@@ -32,7 +46,7 @@ def test_key_changes_with_package_source(tmp_path, monkeypatch):
         return a
 
     work(1)
-    cache.package_fingerprint.cache_clear()
-    monkeypatch.setattr(cache, "package_fingerprint", lambda: "edited source")
+    monkeypatch.setattr(cache, "source_fingerprint", lambda fn: "edited source")
+    work(1)
     work(1)
     assert calls == [1, 1]

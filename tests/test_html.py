@@ -9,8 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-PAGES = ["intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "cnn_catsdogs",
-         "rnn_echo", "exec_report"]
+PAGES = ["intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "catsdogs",
+         "echo", "exec_report"]
 
 pytestmark = pytest.mark.html
 
@@ -55,7 +55,7 @@ def test_execution_report_lists_pages(html_dir):
         assert page in text
 
 
-@pytest.mark.parametrize("page", ["loss_curves", "cnn_catsdogs", "rnn_echo"])
+@pytest.mark.parametrize("page", ["loss_curves", "catsdogs", "echo"])
 def test_notebook_pages_offer_colab_and_download(html_dir, page):
     text = read(html_dir, page)
     assert f"colab.research.google.com/github/hw2-book/hw2-book/blob/main/book/{page}.ipynb" in text

@@ -1,10 +1,29 @@
 """hw2: the code behind the book's worked solutions to homework 2 (CNNs and RNNs).
 
-One module per homework topic, plus small shared helpers:
+One module per idea; each chapter's page imports its module and the shared helpers.
 
-- :mod:`hw2.utils`: seeding and torch thread count (every page calls :func:`hw2.utils.setup`).
-- :mod:`hw2.cache`: on-disk cache of trained results, keyed by everything that determines them.
-- :mod:`hw2.datasets`: the cats-vs-dogs downloader (download, verify, extract atomically).
+Theory:
+
+- :mod:`hw2.conv`: output sizes of convolutions, derivatives of a 1-D convolution (1.1).
+- :mod:`hw2.gated_rnn`: the gated RNN's forward pass, gradients and Jacobians (1.2.1).
+- :mod:`hw2.attention_rnn`: AttentionRNN(k) and AttentionRNN(inf) (1.2.2).
+- :mod:`hw2.diagrams`: the cell and unrolled diagrams of both recurrent networks.
+- :mod:`hw2.temporal_order`: the course's temporal-order task, draw for draw (1.3, C).
+- :mod:`hw2.loss_curves`: the spiky LSTM run, replay of its jumps, the fix (1.3, C).
+
+Practice:
+
+- :mod:`hw2.catsdogs`: cats vs dogs with a small ResNet on a CPU (A).
+- :mod:`hw2.echo`: a GRU that echoes characters at a fixed or variable delay (B).
+
+Shared:
+
+- :mod:`hw2.runtime`: seeding, threads, progress bars, timing (every page calls
+  :func:`hw2.runtime.setup`).
+- :mod:`hw2.download`: the verified cats-vs-dogs downloader.
+- :mod:`hw2.plotting`: the book's plot style and figure helpers.
+- :mod:`hw2.cache`: on-disk cache of trained results, keyed by what determines them.
+- :mod:`hw2.sources`: which modules a page or trainer runs, and their fingerprint.
 """
 
 __version__ = "0.1.0"

@@ -2,8 +2,10 @@
 
 The book build and ``nbmake`` both execute the notebooks. Training functions wrapped
 with :func:`cached` store their result under a key made of the function's name, its
-arguments, the source of the whole ``hw2`` package and the torch version: any change
-to what determines a result gives a new key, so a stale result is never reused.
+arguments, the torch version and the source of the function's own module and of every
+``hw2`` module it imports (:func:`hw2.sources.fingerprint`): any change to what
+determines a result gives a new key, so a stale result is never reused, and an edit to
+a module retrains only what runs it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,13 @@ from typing import Any, TypeVar
 import platformdirs
 import torch
 
-__all__ = ["cache_dir", "cached", "package_fingerprint"]
+from . import sources
+
+__all__ = ["cache_dir", "cached", "source_fingerprint"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Arguments that change how a run is shown, never what it computes: not in the key.
+PRESENTATION = ("show",)
 
 
 def cache_dir() -> Path:
@@ -32,19 +38,18 @@ def cache_dir() -> Path:
     return root
 
 
-@functools.lru_cache(maxsize=1)
-def package_fingerprint() -> str:
-    """sha256 of every ``.py`` file of the package, in a fixed order."""
-    h = hashlib.sha256()
-    root = Path(__file__).parent
-    for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+def source_fingerprint(fn: Callable[..., Any]) -> str:
+    """The source that determines ``fn``'s results: for a function of ``hw2``, its
+    module and the ``hw2`` modules that module imports; elsewhere, its file."""
+    module = fn.__module__
+    if module.startswith("hw2."):
+        return sources.fingerprint([module])
+    path = inspect.getsourcefile(fn)
+    return hashlib.sha256(Path(path).read_bytes() if path else b"").hexdigest()
 
 
-def _key(name: str, arguments: dict[str, Any]) -> str:
-    text = repr((name, sorted(arguments.items()), package_fingerprint(), torch.__version__))
+def _key(name: str, arguments: dict[str, Any], source: str) -> str:
+    text = repr((name, sorted(arguments.items()), source, torch.__version__))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -52,7 +57,8 @@ def cached(fn: F) -> F:
     """Cache ``fn``'s result on disk (``torch.save``), keyed as the module docstring says.
 
     Pass ``use_cache=False`` to force a fresh run. Arguments must have a stable ``repr``
-    (ints, floats, strings, tuples, ``None``, paths).
+    (ints, floats, strings, tuples, ``None``, paths); those in :data:`PRESENTATION`
+    (``show``) are left out of the key.
     """
     signature = inspect.signature(fn)
 
@@ -63,7 +69,9 @@ def cached(fn: F) -> F:
         if not use_cache:
             return fn(*bound.args, **bound.kwargs)
         name = f"{fn.__module__}.{fn.__qualname__}"
-        path = cache_dir() / f"{name}-{_key(name, bound.arguments)}.pt"
+        arguments = {k: v for k, v in bound.arguments.items() if k not in PRESENTATION}
+        key = _key(name, arguments, source_fingerprint(fn))
+        path = cache_dir() / f"{name}-{key}.pt"
         if path.exists():
             return torch.load(path, weights_only=False)
         result = fn(*bound.args, **bound.kwargs)

@@ -28,8 +28,8 @@ from torch.nn import functional as F
 from torch.utils.data import Subset, random_split
 
 from .cache import cached
-from .datasets import cats_and_dogs
-from .training import Timer, progress
+from .download import cats_and_dogs
+from .runtime import Timer, progress
 
 __all__ = [
     "CLASSES",

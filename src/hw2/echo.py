@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from torch.utils.data import IterableDataset
 
 from .cache import cached
-from .training import Timer, progress
+from .runtime import Timer, progress
 
 __all__ = [
     "N_SYMBOLS",

@@ -27,8 +27,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .cache import cached
+from .runtime import Timer, progress
 from .temporal_order import SYMBOLS, TemporalOrder, make_generators
-from .training import Timer, progress
 
 __all__ = ["FIX", "HIST_EDGES", "SECTION8", "Config", "LSTMClassifier", "big_updates",
            "describe", "evaluate", "explain_jump", "first_perfect_epoch", "jumps", "max_rise",

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from hw2.utils import seed_everything, set_threads, setup
+from hw2.runtime import seed_everything, set_threads, setup
 
 
 def draw() -> tuple[float, float, float]:

@@ -1,14 +1,21 @@
-"""Shared helpers every page uses: seeding and the torch thread count."""
+"""What every page and trainer shares at run time: seeding, threads, progress, timing."""
 
 from __future__ import annotations
 
 import os
 import random
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
-__all__ = ["seed_everything", "set_threads", "setup"]
+__all__ = ["Timer", "progress", "seed_everything", "set_threads", "setup"]
+
+T = TypeVar("T")
 
 
 def seed_everything(seed: int) -> None:
@@ -47,3 +54,23 @@ def setup(seed: int = 0, threads: int | None = None) -> None:
     """Seed everything and set the thread count: the first code cell of every page."""
     seed_everything(seed)
     set_threads(threads)
+
+
+def progress(iterable: Iterable[T], total: int | None = None, desc: str = "",
+             show: bool = True, every: float = 10.0) -> Iterator[T]:
+    """A text tqdm bar on stdout. An executed page keeps every update as a line, so
+    it updates at most every ``every`` seconds and stays narrower than the page."""
+    return iter(tqdm(iterable, total=total, desc=desc, disable=not show, file=sys.stdout,
+                     mininterval=every, maxinterval=every, ncols=72, ascii=True))
+
+
+class Timer:
+    """``with Timer() as t: ...`` then ``t.seconds``: wall time of the block."""
+
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start

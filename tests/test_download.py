@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hw2 import datasets
+from hw2 import download
 
 
 def leftovers(root: Path) -> list[str]:
@@ -18,25 +18,25 @@ def leftovers(root: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def extracted(shared_zip, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("data")
-    return datasets.cats_and_dogs(root=root, url=shared_zip.as_uri(), progress=False)
+    return download.cats_and_dogs(root=root, url=shared_zip.as_uri(), progress=False)
 
 
 def test_file_url_download_extracts_and_verifies(extracted):
-    for sub, n in datasets.EXPECTED_COUNTS.items():
+    for sub, n in download.EXPECTED_COUNTS.items():
         assert len(list((extracted / sub).glob("*.jpg"))) == n
     assert leftovers(extracted.parent) == ["cats_and_dogs_filtered"]
 
 
 def test_second_call_reuses_cache_without_network(extracted):
-    again = datasets.cats_and_dogs(root=extracted.parent, url="http://127.0.0.1:9/nothing")
+    again = download.cats_and_dogs(root=extracted.parent, url="http://127.0.0.1:9/nothing")
     assert again == extracted
 
 
 def test_env_variables_choose_url_and_root(shared_zip, extracted, monkeypatch):
     monkeypatch.setenv("HW2_DATA_DIR", str(extracted.parent))
     monkeypatch.setenv("HW2_DATA_URL", "http://127.0.0.1:9/unused")
-    assert datasets.data_root() == extracted.parent
-    assert datasets.cats_and_dogs() == extracted
+    assert download.data_root() == extracted.parent
+    assert download.cats_and_dogs() == extracted
 
 
 def test_verify_tree_catches_a_changed_file(extracted, tmp_path):
@@ -46,11 +46,11 @@ def test_verify_tree_catches_a_changed_file(extracted, tmp_path):
     shutil.copytree(extracted, copy)
     victim = next((copy / "train" / "dogs").glob("*.jpg"))
     victim.write_bytes(victim.read_bytes()[:-1] + b"\0")
-    with pytest.raises(datasets.DatasetError, match="sha256"):
-        datasets.verify_tree(copy)
+    with pytest.raises(download.DatasetError, match="sha256"):
+        download.verify_tree(copy)
     victim.unlink()
-    with pytest.raises(datasets.DatasetError, match="expected 1000"):
-        datasets.verify_tree(copy)
+    with pytest.raises(download.DatasetError, match="expected 1000"):
+        download.verify_tree(copy)
 
 
 class _Server:
@@ -94,17 +94,17 @@ def payload(shared_zip) -> bytes:
 
 def test_http_download_works(payload, tmp_path):
     with _Server(payload) as server:
-        folder = datasets.cats_and_dogs(root=tmp_path, url=server.url, progress=False)
+        folder = download.cats_and_dogs(root=tmp_path, url=server.url, progress=False)
     assert server.requests == 1
     assert leftovers(tmp_path) == ["cats_and_dogs_filtered"]
-    datasets.verify_tree(folder)
+    download.verify_tree(folder)
 
 
 def test_truncated_transfer_leaves_nothing_behind(payload, tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets.time, "sleep", lambda s: None)
+    monkeypatch.setattr(download.time, "sleep", lambda s: None)
     with _Server(payload, cut=len(payload) // 2) as server:
-        with pytest.raises(datasets.DatasetError, match="could not download"):
-            datasets.cats_and_dogs(root=tmp_path, url=server.url, retries=2, progress=False)
+        with pytest.raises(download.DatasetError, match="could not download"):
+            download.cats_and_dogs(root=tmp_path, url=server.url, retries=2, progress=False)
     assert server.requests == 2  # it retried
     assert leftovers(tmp_path) == []
 
@@ -112,17 +112,17 @@ def test_truncated_transfer_leaves_nothing_behind(payload, tmp_path, monkeypatch
 def test_truncated_archive_is_rejected(payload, tmp_path):
     # The server sends all it announces, but the archive itself is cut short.
     with _Server(payload[: len(payload) // 3]) as server:
-        with pytest.raises(datasets.DatasetError):
-            datasets.cats_and_dogs(root=tmp_path, url=server.url, progress=False)
+        with pytest.raises(download.DatasetError):
+            download.cats_and_dogs(root=tmp_path, url=server.url, progress=False)
     assert leftovers(tmp_path) == []
 
 
 def test_no_network_and_no_cache_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets.time, "sleep", lambda s: None)
-    with pytest.raises(datasets.DatasetError) as info:
-        datasets.cats_and_dogs(root=tmp_path, url="http://127.0.0.1:9/none.zip", progress=False)
+    monkeypatch.setattr(download.time, "sleep", lambda s: None)
+    with pytest.raises(download.DatasetError) as info:
+        download.cats_and_dogs(root=tmp_path, url="http://127.0.0.1:9/none.zip", progress=False)
     message = str(info.value)
-    assert datasets.CATS_AND_DOGS_URL in message and "HW2_DATA_URL" in message
+    assert download.CATS_AND_DOGS_URL in message and "HW2_DATA_URL" in message
     assert "HW2_DATA_DIR" in message
     assert leftovers(tmp_path) == []
 
@@ -130,4 +130,4 @@ def test_no_network_and_no_cache_says_what_to_do(tmp_path, monkeypatch):
 @pytest.mark.parametrize("retries", [0, -1, 1.5, True])
 def test_bad_retries(retries, tmp_path):
     with pytest.raises(ValueError, match="retries"):
-        datasets.cats_and_dogs(root=tmp_path, retries=retries)
+        download.cats_and_dogs(root=tmp_path, retries=retries)

@@ -1,0 +1,114 @@
+"""hw2.attention_rnn: the AttentionRNN's closed forms (1.2.3) against autograd (hypothesis)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch.autograd.functional import jacobian
+
+from hw2 import attention_rnn
+
+
+@st.composite
+def attention_case(draw):
+    n = draw(st.integers(1, 4))
+    k = draw(st.sampled_from([1, 2, 3, 5, None]))
+    T = draw(st.integers(2, 7))
+    scale = draw(st.sampled_from([0.5, 1.0, 4.0]))  # 4.0: softmax saturates
+    torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
+    model = attention_rnn.AttentionRNN(n, k, scale=scale).double()
+    x = torch.randn(T, n, dtype=torch.float64)
+    g = torch.randn(T, n, dtype=torch.float64)
+    return model, x, g
+
+
+@given(attention_case())
+def test_attention_shapes(case):
+    model, x, _ = case
+    h, a = model(x)
+    assert h.shape == x.shape
+    if model.k is None:
+        assert [len(a_t) for a_t in a] == list(range(1, len(x) + 1))
+        assert len(model.Q) == 2
+    else:
+        assert a.shape == (len(x), model.k + 1)
+        torch.testing.assert_close(a.sum(1), torch.ones(len(x), dtype=x.dtype))
+
+
+@given(attention_case(), st.data())
+def test_attention_step_jacobian_matches_autograd(case, data):
+    model, x, _ = case
+    t = data.draw(st.integers(1, len(x) - 1))
+    hs, _ = model.states(x)
+    past = [h.detach() for h in hs[:t][::-1]]
+
+    def step(h_prev):
+        return model.step(x[t], [h_prev, *past[1:]])[0]
+
+    with torch.no_grad():
+        expected = jacobian(step, past[0])
+    torch.testing.assert_close(attention_rnn.step_jacobian(model, x, t), expected)
+
+
+@given(attention_case(), st.data())
+def test_attention_grad_h_matches_autograd(case, data):
+    model, x, g = case
+    hs, _ = model.states(x)
+    for h in hs:
+        h.retain_grad()
+    (torch.stack(hs) * g).sum().backward()
+    t = data.draw(st.integers(0, len(x) - 1))
+    torch.testing.assert_close(attention_rnn.grad_h(model, x, g, t), hs[t].grad)
+
+
+@pytest.mark.parametrize("k", [1, 2, 4, None])
+def test_attention_jacobian_norms_match_autograd(k):
+    torch.manual_seed(1)
+    model = attention_rnn.AttentionRNN(3, k).double()
+    x = torch.randn(6, 3, dtype=torch.float64)
+    hs, _ = model.states(x)
+    hs[0].retain_grad()
+    # Rows of dh[T-1]/dh[0] by autograd, one output coordinate at a time.
+    rows = []
+    for j in range(3):
+        hs, _ = model.states(x)
+        (grad,) = torch.autograd.grad(hs[-1][j], hs[0])
+        rows.append(grad)
+    expected = torch.linalg.matrix_norm(torch.stack(rows), ord=2)
+    torch.testing.assert_close(attention_rnn.jacobian_norms(model, x)[-1].detach(), expected)
+
+
+def test_tanh_baseline_matches_autograd():
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(4, 4, generator=g, dtype=torch.float64)
+    U = torch.randn(4, 4, generator=g, dtype=torch.float64)
+    x = torch.randn(5, 4, generator=g, dtype=torch.float64)
+    h0 = torch.tanh(U @ x[0])
+
+    def run_from(h):
+        for x_t in x[1:]:
+            h = torch.tanh(W @ h + U @ x_t)
+        return h
+
+    expected = torch.linalg.matrix_norm(jacobian(run_from, h0), ord=2)
+    torch.testing.assert_close(attention_rnn.tanh_rnn_jacobian_norms(W, U, x)[-1], expected)
+
+
+@pytest.mark.parametrize("k", [0, -1, 1.5, True, "2"])
+def test_attention_bad_k(k):
+    with pytest.raises(ValueError, match="k must be"):
+        attention_rnn.AttentionRNN(3, k)
+
+
+def test_attention_bad_shapes():
+    model = attention_rnn.AttentionRNN(3, 2)
+    with pytest.raises(ValueError, match=r"x must have shape \(T, 3\)"):
+        model(torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="t must be"):
+        attention_rnn.step_jacobian(model, torch.zeros(4, 3), 4)
+    with pytest.raises(ValueError, match="dl_dh must have shape"):
+        attention_rnn.grad_h(model, torch.zeros(4, 3), torch.zeros(3, 3), 1)
+    with pytest.raises(ValueError, match="n must be"):
+        attention_rnn.AttentionRNN(0, 2)
