@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -25,12 +26,12 @@ from hw2.runtime import setup
 
 RESULTS = Path(__file__).parent / "results" / "catsdogs.json"
 
+BOOK = catsdogs.RECIPE
 RECIPES = {
-    "book": catsdogs.RECIPE,
-    "128px, strided stem, 110 epochs": dict(size=128, store=144, stem_stride=2, epochs=110,
-                                            tta="flip"),
-    "112px, strided stem, 80 epochs": dict(size=112, store=128, stem_stride=2, epochs=80),
-    "64px, 3x3 stem, 60 epochs": dict(size=64, store=72, stem_stride=1, epochs=60),
+    "book": BOOK,
+    "128px, strided stem, 110 epochs": replace(BOOK, epochs=110, tta="flip"),
+    "112px, strided stem, 80 epochs": replace(BOOK, size=112, store=128, epochs=80),
+    "64px, 3x3 stem, 60 epochs": replace(BOOK, size=64, store=72, stem_stride=1, epochs=60),
 }
 
 
@@ -44,16 +45,16 @@ def main() -> None:
     for name, recipe in RECIPES.items():
         if args.only and name not in args.only:
             continue
-        model, h = catsdogs.train(seed=0, show=False, use_cache=False,
-                                  **{**recipe, "threads": args.threads})
-        data = catsdogs.load_tensors(str(catsdogs.cats_and_dogs()), recipe["store"])
+        model, h = catsdogs.train(recipe, seed=0, threads=args.threads, show=False,
+                                  use_cache=False)
+        data = catsdogs.load_tensors(str(catsdogs.cats_and_dogs()), recipe.store)
         # Every test-time augmentation, so that the choice is made on validation.
-        by_tta = {tta: [round(catsdogs.evaluate(model, *data[split], recipe["size"],
+        by_tta = {tta: [round(catsdogs.evaluate(model, *data[split], recipe.size,
                                                 tta=tta)[1], 4)
                         for split in ("val", "test")]
                   for tta in catsdogs.TTA}
         results[name] = {
-            "recipe": recipe,
+            "recipe": asdict(recipe),
             "train_seconds": round(h["train_seconds"], 1),
             "wall_seconds": round(h["wall_seconds"], 1),
             "val_test_acc_by_tta": by_tta,

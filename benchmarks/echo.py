@@ -20,15 +20,15 @@ def main() -> None:
     args = parser.parse_args()
     setup(seed=0, threads=args.threads)
 
-    model = echo.train_echo(seed=0, show=False, use_cache=False)
-    print(f"fixed delay    : {model.history['train_seconds']:6.1f} s  "
+    model, history = echo.train_echo(seed=0, show=False, use_cache=False)
+    print(f"fixed delay    : {history['train_seconds']:6.1f} s  "
           f"check accuracy {echo.test_model(model):.5f}")
     encodings = ["heads", "input"] if args.compare else ["heads"]
     for encoding in encodings:
-        model = echo.train_variable_delay(seed=0, encoding=encoding, show=False,
-                                          use_cache=False)
+        model, history = echo.train_variable_delay(seed=0, encoding=encoding, show=False,
+                                                   use_cache=False)
         acc, per = echo.test_variable_delay_model(model, per_delay=True)
-        print(f"variable ({encoding:5s}): {model.history['train_seconds']:6.1f} s  "
+        print(f"variable ({encoding:5s}): {history['train_seconds']:6.1f} s  "
               f"check accuracy {acc:.5f}  worst delay {min(per.values()):.4f}")
 
 

@@ -96,9 +96,10 @@ def test_tanh_baseline_matches_autograd():
     torch.testing.assert_close(attention_rnn.tanh_rnn_jacobian_norms(W, U, x)[-1], expected)
 
 
-@pytest.mark.parametrize("k", [0, -1, 1.5, True, "2"])
-def test_attention_bad_k(k):
-    with pytest.raises(ValueError, match="k must be"):
+@pytest.mark.parametrize("k, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError),
+                                      (True, TypeError), ("2", TypeError)])
+def test_attention_bad_k(k, error):
+    with pytest.raises(error, match="k must be"):
         attention_rnn.AttentionRNN(3, k)
 
 

@@ -36,10 +36,23 @@ def test_model_shapes(size, stem):
             torch.nn.Linear, catsdogs.ResidualBlock} <= kinds
 
 
-def test_recipe_is_trains_default():
-    defaults = {k: v.default for k, v in inspect.signature(catsdogs.train).parameters.items()}
-    for key, value in catsdogs.RECIPE.items():
-        assert defaults[key] == value, key
+def test_recipe_is_one_object():
+    assert inspect.signature(catsdogs.train).parameters["recipe"].default is catsdogs.RECIPE
+    assert catsdogs.RECIPE == catsdogs.Recipe()
+    with pytest.raises(ValueError, match="tta"):
+        catsdogs.Recipe(tta="mirror")
+    with pytest.raises(TypeError, match="recipe"):
+        catsdogs.train({"epochs": 1}, use_cache=False)
+
+
+def test_feature_maps_at_named_depths():
+    model = catsdogs.ResNet(width=8, image_size=64, stem_stride=2).eval()
+    x = torch.randn(2, 3, 64, 64)
+    maps = model.feature_maps(x)
+    assert list(maps) == ["stem", "stage 1", "stage 2", "stage 3", "stage 4"]
+    assert maps["stem"].shape == (2, 8, 16, 16) and maps["stage 4"].shape == (2, 64, 2, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(model.head(model.pool(maps["stage 4"]).flatten(1)), model(x))
 
 
 def make_folder(root, n=12, size=(40, 30)):
@@ -110,8 +123,11 @@ def test_predict_rejects_non_images(small_model, bad):
 def test_training_smoke(tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path / "cache"))
     root = make_folder(tmp_path / "data")
-    model, history = catsdogs.train(data_dir=str(root), epochs=2, size=32, store=36,
-                                    width=8, batch_size=8, show=False, threads=1)
+    threads = torch.get_num_threads()
+    recipe = catsdogs.Recipe(epochs=2, size=32, store=36, width=8, batch_size=8)
+    model, history = catsdogs.train(recipe, data_dir=str(root), show=False, threads=1)
+    assert torch.get_num_threads() == threads  # restored
+    assert model.store_size == 36 and model.tta == recipe.tta
     assert len(history["train_loss"]) == len(history["val_acc"]) == 2
     assert 0.0 <= history["test_acc"] <= 1.0
     assert history["test_probs"].shape == (12, 2)

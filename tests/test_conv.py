@@ -100,15 +100,15 @@ def test_homework_case_a():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(spatial=(5, 5), kernel_size=0), "kernel_size must be positive"),
-        (dict(spatial=(5, 5), kernel_size=3, stride=0), "stride must be positive"),
-        (dict(spatial=(5, 5), kernel_size=3, dilation=0), "dilation must be positive"),
-        (dict(spatial=(5, 5), kernel_size=3, padding=-1), "padding must be non-negative"),
+        (dict(spatial=(5, 5), kernel_size=0), "kernel_size must be an int >= 1"),
+        (dict(spatial=(5, 5), kernel_size=3, stride=0), "stride must be an int >= 1"),
+        (dict(spatial=(5, 5), kernel_size=3, dilation=0), "dilation must be an int >= 1"),
+        (dict(spatial=(5, 5), kernel_size=3, padding=-1), "padding must be an int >= 0"),
         (dict(spatial=(5, 5), kernel_size=(3, 3, 3)), "kernel_size has 3 entries"),
         (dict(spatial=(5, 5), kernel_size=3, stride=(1,)), "stride has 1 entries"),
         (dict(spatial=(5, 5), kernel_size=3, dilation=3), "dilated kernel spans 7"),
         (dict(spatial=(2,), kernel_size=5, padding=1), "more than the padded input's 4"),
-        (dict(spatial=(0, 4), kernel_size=1), "spatial sizes must be positive"),
+        (dict(spatial=(0, 4), kernel_size=1), "spatial must be an int >= 1"),
         (dict(spatial=(), kernel_size=1), "at least one dimension"),
     ],
 )
@@ -131,7 +131,7 @@ def test_1d_errors():
         conv.conv1d(x, torch.zeros(1, 4, 3), 2)
     with pytest.raises(ValueError, match="exceeds the length"):
         conv.conv1d(x, torch.zeros(1, 5, 8), 1)
-    with pytest.raises(ValueError, match="stride must be positive"):
+    with pytest.raises(ValueError, match="stride must be an int >= 1"):
         conv.conv1d(x, torch.zeros(1, 5, 3), 0)
     with pytest.raises(ValueError, match=r"shape \(C, N\)"):
         conv.conv1d(torch.zeros(7), torch.zeros(1, 5, 3))
@@ -139,7 +139,7 @@ def test_1d_errors():
         conv.conv1d_jacobian_input(torch.zeros(1, 5, 3), 2)
     with pytest.raises(ValueError, match="grad_output must have shape"):
         conv.conv1d_weight_grad(x, torch.zeros(1, 4), 3, 2)
-    with pytest.raises(ValueError, match="kernel_size must be a positive"):
+    with pytest.raises(ValueError, match="kernel_size must be an int >= 1"):
         conv.conv1d_weight_grad(x, torch.zeros(1, 3), 0, 2)
     with pytest.raises(ValueError, match="grad_output must have shape"):
         conv.conv1d_input_grad(torch.zeros(1, 5, 3), torch.zeros(2, 3), 7, 2)

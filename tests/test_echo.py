@@ -129,11 +129,15 @@ def test_checks_score_a_perfect_and_a_broken_model():
 
 def test_training_smoke(tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
-    model = echo.train_echo(steps=40, hidden_size=32, show=False)
-    assert isinstance(model, echo.GRUMemory)
-    assert len(model.history["loss"]) == 40
-    assert model.history["loss"][-1] < model.history["loss"][0]
+    model, history = echo.train_echo(echo.Recipe(steps=40, hidden_size=32), show=False)
+    assert isinstance(model, echo.GRUMemory) and not hasattr(model, "history")
+    assert len(history["train_loss"]) == len(history["train_acc"]) == 40
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert all(0 <= a <= 1 for a in history["train_acc"])
+    assert 0 < history["train_seconds"] <= history["wall_seconds"]
     assert len(model.test_run("abcdefghijklmnop")) == 16
-    vmodel = echo.train_variable_delay(steps=20, hidden_size=16, show=False)
+    vmodel, _ = echo.train_variable_delay(echo.Recipe(steps=20, hidden_size=16), show=False)
     assert vmodel.max_delay == 8 and not vmodel.training
     assert len(vmodel.test_run("abcdefghij", 8)) == 10
+    with pytest.raises(TypeError, match="recipe"):
+        echo.train_echo({"steps": 40}, use_cache=False)

@@ -55,10 +55,10 @@ def test_jumps_ignore_the_way_down_from_the_plateau():
 
 def test_passes_needs_both_curves_flat_and_100_percent():
     flat = {"train_loss": [1.4, 0.5, 0.1], "test_loss": [1.4, 0.6, 0.1],
-            "test_acc": [25.0, 80.0, 100.0]}
+            "test_acc": [0.25, 0.8, 1.0]}
     assert loss_curves.passes(flat)
     assert not loss_curves.passes({**flat, "test_loss": [1.4, 0.1, 0.35]})
-    assert not loss_curves.passes({**flat, "test_acc": [25.0, 80.0, 99.9]})
+    assert not loss_curves.passes({**flat, "test_acc": [0.25, 0.8, 0.999]})
 
 
 EASY = loss_curves.Config(difficulty="EASY", batch_size=100, lr=3e-3, clip=1.0,
@@ -68,12 +68,21 @@ EASY = loss_curves.Config(difficulty="EASY", batch_size=100, lr=3e-3, clip=1.0,
 @pytest.fixture
 def easy_run(tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
-    return loss_curves.train(EASY, epochs=4)
+    return loss_curves.train(EASY, epochs=4)[1]
 
 
-def test_training_records_every_step_and_epoch(easy_run):
+@pytest.fixture
+def easy_model(easy_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    return loss_curves.train(EASY, epochs=4)[0]  # from the cache: the same run
+
+
+def test_training_records_every_step_and_epoch(easy_run, easy_model):
     h = easy_run
     assert len(h["train_loss"]) == len(h["test_acc"]) == 4
+    assert all(0 <= a <= 1 for a in h["train_acc"] + h["test_acc"])  # fractions
+    assert 0 < h["train_seconds"] <= h["wall_seconds"]
+    assert "model" not in h and not easy_model.training
     assert h["steps_per_epoch"] == 10
     assert len(h["grad_norm"]) == len(h["update_norm"]) == len(h["lr"]) == 4 * 10
     assert len(h["checkpoints"]) == 5
@@ -83,9 +92,9 @@ def test_training_records_every_step_and_epoch(easy_run):
     assert np.argmax(h["lr"]) == 4 and h["lr"][-1] < h["lr"][4]
     # the plotted train loss is the last step's batch loss
     assert h["train_loss"][-1] == h["step_loss"][-1]
-    hs, cs = loss_curves.states(h["model"], encode(["BaXbYcE"])[0])
+    hs, cs = loss_curves.states(easy_model, encode(["BaXbYcE"])[0])
     assert hs.shape == cs.shape == (7, 12)
-    out, _ = h["model"].lstm(encode(["BaXbYcE"]))
+    out, _ = easy_model.lstm(encode(["BaXbYcE"]))
     torch.testing.assert_close(hs, out[0])
 
 
@@ -136,12 +145,12 @@ def test_explain_jump_attributes_the_plotted_value(easy_run):
 
 def test_update_clipping_and_cap_bound_every_update(tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
-    clipped = loss_curves.train(
+    model, clipped = loss_curves.train(
         loss_curves.Config(difficulty="EASY", batch_size=100, update_clip=0.5), epochs=2)
-    n = sum(p.numel() for p in clipped["model"].parameters())
+    n = sum(p.numel() for p in model.parameters())
     # each tensor's update has RMS <= 0.5 lr, so the whole update has norm <= 0.5 lr sqrt(n)
     assert max(clipped["update_norm"]) <= 0.5 * 1e-3 * n**0.5 * (1 + 1e-6)
-    capped = loss_curves.train(
+    _, capped = loss_curves.train(
         loss_curves.Config(difficulty="EASY", batch_size=100, update_cap=1.5), epochs=2)
     u = capped["update_norm"]
     assert all(u[t] <= 1.5 * loss_curves.typical(u, t) * (1 + 1e-6) for t in range(1, len(u)))
@@ -151,7 +160,7 @@ def test_late_annealing_keeps_the_rate_then_decays(tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
     config = loss_curves.Config(difficulty="EASY", batch_size=100, schedule="cosine",
                                 anneal_from=0.5)
-    lr = loss_curves.train(config, epochs=2)["lr"]
+    lr = loss_curves.train(config, epochs=2)[1]["lr"]
     assert lr[:11] == [1e-3] * 11 and lr[-1] < lr[15] < 1e-3
     assert "then cosine annealing" in loss_curves.describe(config)
     with pytest.raises(ValueError, match="anneal_from"):

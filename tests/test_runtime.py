@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from hw2.runtime import seed_everything, set_threads, setup
+from hw2.runtime import progress, seed_everything, set_threads, setup, using_threads
 
 
 def draw() -> tuple[float, float, float]:
@@ -52,3 +52,21 @@ def test_bad_types(bad):
 def test_negative_seed():
     with pytest.raises(ValueError, match="seed"):
         seed_everything(-3)
+
+
+def test_using_threads_restores_the_count():
+    before = torch.get_num_threads()
+    with using_threads(1) as n:
+        assert n == 1 == torch.get_num_threads()
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), using_threads(1):
+        raise RuntimeError("the count is restored on errors too")
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("env, show, printed", [("1", None, True), ("0", None, False),
+                                                ("0", True, True), ("1", False, False)])
+def test_progress_follows_one_rule(monkeypatch, capsys, env, show, printed):
+    monkeypatch.setenv("HW2_PROGRESS", env)
+    assert list(progress(range(3), desc="steps", show=show)) == [0, 1, 2]
+    assert ("steps" in capsys.readouterr().out) == printed

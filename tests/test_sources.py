@@ -65,7 +65,7 @@ from hw2.echo import train_echo
 
 
 def test_dependencies_follow_imports_inside_the_package():
-    assert sources.dependencies(["echo"]) == ["cache", "echo", "runtime", "sources"]
+    assert sources.dependencies(["echo"]) == ["cache", "checks", "echo", "runtime", "sources"]
     assert sources.dependencies(["hw2.diagrams"]) == ["diagrams"]
     with pytest.raises(ValueError, match="name"):
         sources.module_path("nonexistent")
@@ -131,7 +131,7 @@ def test_stamp_lands_in_the_first_code_cell_only():
     text = (ROOT / "book" / "intro.md").read_text()
     stamped, files = hw2_sphinx.stamp_page(text, ".md")
     assert stamped.count(hw2_sphinx.STAMP) == 1
-    assert {f.name for f in files} == {"__init__.py", "runtime.py"}
+    assert {f.name for f in files} == {"__init__.py", "checks.py", "runtime.py"}
     assert f":{hw2_sphinx.STAMP}: {sources.fingerprint(['hw2', 'runtime'])}\n" in stamped
     plain = "# no code\n"
     assert hw2_sphinx.stamp_page(plain, ".md") == (plain, [])

@@ -22,6 +22,7 @@ Shared:
   :func:`hw2.runtime.setup`).
 - :mod:`hw2.download`: the verified cats-vs-dogs downloader.
 - :mod:`hw2.plotting`: the book's plot style and figure helpers.
+- :mod:`hw2.checks`: argument checks shared by every module.
 - :mod:`hw2.cache`: on-disk cache of trained results, keyed by what determines them.
 - :mod:`hw2.sources`: which modules a page or trainer runs, and their fingerprint.
 """

@@ -20,6 +20,8 @@ import math
 import torch
 from torch import nn
 
+from .checks import check_int
+
 __all__ = ["AttentionRNN", "flow_experiment", "grad_h", "jacobian_norms", "lag_jacobian",
            "step_jacobian",
            "tanh_rnn_jacobian_norms"]
@@ -33,10 +35,9 @@ class AttentionRNN(nn.Module):
 
     def __init__(self, n: int, k: int | None = 2, scale: float = 1.0):
         super().__init__()
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive int, got {n!r}")
-        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
-            raise ValueError(f"k must be an int >= 1, or None for AttentionRNN(inf); got {k!r}")
+        check_int("n", n, low=1)
+        if k is not None:
+            check_int("k", k, low=1)  # or None: AttentionRNN(inf)
         self.n, self.k = n, k
         count = 2 if k is None else k + 1
 
@@ -92,8 +93,7 @@ class AttentionRNN(nn.Module):
 
 
 def _check_t(model: AttentionRNN, x: torch.Tensor, t: int) -> None:
-    if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < len(x):
-        raise ValueError(f"t must be an int in 0 ... {len(x) - 1}, got {t!r}")
+    check_int("t", t, 0, len(x) - 1)
 
 
 def _lag_jacobian(model: AttentionRNN, hs: list[torch.Tensor], attn: list[torch.Tensor],

@@ -9,7 +9,11 @@ The recipe is built for a 2-core CPU:
   contrast and saturation jitter;
 - a ResNet with four stages of residual blocks and batch norm, trained with SGD,
   Nesterov momentum and a one-cycle schedule, label smoothing;
-- test-time augmentation averages the logits of each image and its mirror image.
+- test-time augmentation, chosen on the validation set, averages the logits of several
+  views of each image (the image and its mirror image, whole and centrally cropped).
+
+:func:`train` follows the book's contract: ``train(recipe, ..., seed, show)`` returns
+``(model, history)``; the recipe is a :class:`Recipe`, and :data:`RECIPE` is the book's.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,19 +34,23 @@ from torch.utils.data import Subset, random_split
 
 from .cache import cached
 from .download import cats_and_dogs
-from .runtime import Timer, progress
+from .runtime import Timer, progress, using_threads
 
 __all__ = [
     "CLASSES",
     "RECIPE",
+    "TTA",
+    "Recipe",
     "ResNet",
     "ResidualBlock",
     "augment",
     "batch_loss",
+    "eval_view",
     "evaluate",
     "folder_datasets",
     "load_tensors",
     "predict",
+    "to_uint8",
     "train",
     "train_step",
 ]
@@ -51,8 +60,8 @@ MEAN = (0.485, 0.456, 0.406)  # ImageNet statistics, as the homework normalises
 STD = (0.229, 0.224, 0.225)
 
 
-def folder_datasets(data_dir: str | os.PathLike[str] | None = None, split_seed: int = 42,
-                    transform=None, eval_transform=None) -> tuple:
+def folder_datasets(data_dir: str | os.PathLike[str] | None = None,
+                    split_seed: int = 42) -> tuple:
     """Step 1: folder-per-class datasets: ``train/``, and ``validation/`` split at random
     (``split_seed``, 42 as the homework) into 500 validation and 500 test images.
 
@@ -60,8 +69,8 @@ def folder_datasets(data_dir: str | os.PathLike[str] | None = None, split_seed: 
     ``ImageFolder``.
     """
     root = Path(data_dir) if data_dir is not None else cats_and_dogs()
-    train = torchvision.datasets.ImageFolder(root / "train", transform=transform)
-    held_out = torchvision.datasets.ImageFolder(root / "validation", transform=eval_transform)
+    train = torchvision.datasets.ImageFolder(root / "train")
+    held_out = torchvision.datasets.ImageFolder(root / "validation")
     if train.classes != ["cats", "dogs"] or held_out.classes != ["cats", "dogs"]:
         raise ValueError(f"data_dir {root} must hold train/ and validation/ with cats/ and dogs/")
     half = len(held_out) // 2
@@ -87,7 +96,9 @@ def _square(image: Image.Image, size: int) -> Image.Image:
     return image.crop((left, top, left + size, top + size))
 
 
-def _to_uint8(images: Sequence[Image.Image], size: int) -> torch.Tensor:
+def to_uint8(images: Sequence[Image.Image], size: int) -> torch.Tensor:
+    """PIL images of any size and mode as stored: ``uint8`` ``(N, 3, size, size)``, each
+    converted to RGB, its shorter side resized to ``size`` and centre-cropped."""
     arrays = [np.asarray(_square(im, size), dtype=np.uint8) for im in images]
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
 
@@ -107,7 +118,7 @@ def load_tensors(data_dir: str, store: int = 80, split_seed: int = 42) -> dict:
         for path, _ in samples:
             with Image.open(path) as im:
                 images.append(_square(im, store))
-        out[name] = (_to_uint8(images, store), torch.tensor([y for _, y in samples]))
+        out[name] = (to_uint8(images, store), torch.tensor([y for _, y in samples]))
         out[name + "_paths"] = [p for p, _ in samples]
     return out
 
@@ -153,7 +164,7 @@ def augment(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Ten
     return _normalise(x.clamp(0, 1))
 
 
-def _eval_view(x: torch.Tensor, size: int, crop: float = 1.0) -> torch.Tensor:
+def eval_view(x: torch.Tensor, size: int, crop: float = 1.0) -> torch.Tensor:
     """Validation/test view: the central ``crop`` fraction of the stored image, resized
     to ``size`` and normalised. Training crops keep 70-100% of the image, so a central
     crop shows objects at the scale the network was trained on."""
@@ -196,13 +207,17 @@ class ResidualBlock(nn.Module):
 class ResNet(nn.Module):
     """Step 3: stem (conv, BN, ReLU, max-pool), four stages of residual blocks that
     halve the resolution and double the width, global average pooling and a linear
-    head to the two classes. ``image_size`` is the input resolution it was trained on;
-    :func:`predict` uses it, so the model carries what it needs to classify a photo."""
+    head to the two classes. ``image_size`` is the input resolution, ``store_size`` the
+    stored one (default: ``image_size``) and ``tta`` the test-time views: the model
+    carries what :func:`predict` needs to see a photo as :func:`evaluate` does."""
 
     def __init__(self, width: int = 32, blocks: Sequence[int] = (1, 1, 1, 1),
-                 image_size: int = 64, stem_stride: int = 1):
+                 image_size: int = 64, stem_stride: int = 1, store_size: int | None = None,
+                 tta: str = "flip"):
         super().__init__()
-        self.image_size = image_size
+        if tta not in TTA:
+            raise ValueError(f"tta must be one of {sorted(TTA)}, got {tta!r}")
+        self.image_size, self.store_size, self.tta = image_size, store_size or image_size, tta
         # A strided 5x5 stem reads a larger image for little more compute than a 3x3 one
         # on an image half the size.
         kernel = 3 if stem_stride == 1 else 5
@@ -210,18 +225,31 @@ class ResNet(nn.Module):
             nn.Conv2d(3, width, kernel, stem_stride, kernel // 2, bias=False),
             nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
         ]
+        # Where each part ends in ``features``: what :meth:`feature_maps` reads.
+        self.depths = {"stem": len(layers)}
         c = width
         for stage, n in enumerate(blocks):
             c_out = width * 2**stage
             for i in range(n):
                 layers.append(ResidualBlock(c, c_out, 2 if (i == 0 and stage > 0) else 1))
                 c = c_out
+            self.depths[f"stage {stage + 1}"] = len(layers)
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Linear(c, len(CLASSES))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.pool(self.features(x)).flatten(1))
+
+    def feature_maps(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What the network sees: the feature maps after the stem and after each stage
+        (``"stem"``, ``"stage 1"``, ...), each ``(N, channels, height, width)``."""
+        maps, ends = {}, {end: name for name, end in self.depths.items()}
+        for depth, layer in enumerate(self.features, start=1):
+            x = layer(x)
+            if depth in ends:
+                maps[ends[depth]] = x
+        return maps
 
 
 def batch_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
@@ -246,7 +274,7 @@ def _logits(model: nn.Module, X: torch.Tensor, size: int, tta: str) -> torch.Ten
     """Logits averaged over the test-time views of stored ``uint8`` images."""
     outs = []
     for crop in TTA[tta]:
-        view = _eval_view(X, size, crop)
+        view = eval_view(X, size, crop)
         outs.append(model(view))
         if tta != "none":
             outs.append(model(view.flip(-1)))
@@ -269,57 +297,85 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, size: int,
     return loss, accuracy, logits.softmax(1)
 
 
-# The book's recipe (the defaults of :func:`train`), chosen with benchmarks/catsdogs.py.
-RECIPE = dict(epochs=100, size=128, store=144, width=32, stem_stride=2, tta="flip+crop")
+@dataclass(frozen=True)
+class Recipe:
+    """How the CNN is trained (steps 3-4): images stored at ``store`` pixels and trained
+    at ``size``; a ResNet of ``width`` channels, ``blocks`` residual blocks per stage and
+    a stem of stride ``stem_stride``; SGD with Nesterov momentum, ``lr`` the peak of a
+    one-cycle schedule over ``epochs``; ``tta`` the test-time views."""
+
+    epochs: int = 100
+    size: int = 128
+    store: int = 144
+    width: int = 32
+    blocks: tuple[int, ...] = (1, 1, 1, 1)
+    stem_stride: int = 2
+    batch_size: int = 64
+    lr: float = 0.2
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.1
+    tta: str = "flip+crop"
+
+    def __post_init__(self) -> None:
+        if self.tta not in TTA:
+            raise ValueError(f"tta must be one of {sorted(TTA)}, got {self.tta!r}")
+
+
+# The book's recipe, chosen with benchmarks/catsdogs.py.
+RECIPE = Recipe()
 
 
 @cached
-def train(data_dir: str | None = None, seed: int = 0, epochs: int = 100, size: int = 128,
-          store: int = 144, width: int = 32, blocks: tuple[int, ...] = (1, 1, 1, 1),
-          stem_stride: int = 2,
-          batch_size: int = 64, lr: float = 0.2, weight_decay: float = 5e-4,
-          label_smoothing: float = 0.1, tta: str = "flip+crop", threads: int = 2,
-          show: bool = True) -> tuple[ResNet, dict]:
-    """Train the book's recipe from scratch; returns ``(model, history)``.
+def train(recipe: Recipe = RECIPE, data_dir: str | None = None, seed: int = 0,
+          threads: int = 2, show: bool | None = None) -> tuple[ResNet, dict]:
+    """Train ``recipe`` from scratch on ``threads`` torch threads (restored after);
+    returns ``(model, history)``.
 
     ``history`` has per-epoch ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``
     (validation on the plain view, without test-time augmentation),
     the final ``val_acc_tta`` and ``test_acc`` (with TTA), ``train_seconds`` (the
     training steps alone), ``wall_seconds`` (the whole call: loading, training and
-    per-epoch validation) and the test predictions. ``data_dir`` defaults to the
-    downloader's cache.
+    per-epoch validation) and the test predictions. Accuracies are fractions.
+    ``data_dir`` defaults to the downloader's cache.
     """
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be a catsdogs.Recipe, got {type(recipe).__name__}")
+    with using_threads(threads):
+        return _train(recipe, data_dir, seed, show)
+
+
+def _train(r: Recipe, data_dir: str | None, seed: int, show: bool | None) -> tuple[ResNet, dict]:
     start = time.perf_counter()
-    torch.set_num_threads(threads)
     data_dir = str(data_dir if data_dir is not None else cats_and_dogs())
-    data = load_tensors(data_dir, store)
+    data = load_tensors(data_dir, r.store)
     X, y = data["train"]
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    model = ResNet(width, blocks, image_size=size, stem_stride=stem_stride)
+    model = ResNet(r.width, r.blocks, image_size=r.size, stem_stride=r.stem_stride,
+                   store_size=r.store, tta=r.tta)
     model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,
-                                weight_decay=weight_decay)
-    steps_per_epoch = len(X) // batch_size
+    optimizer = torch.optim.SGD(model.parameters(), lr=r.lr, momentum=0.9, nesterov=True,
+                                weight_decay=r.weight_decay)
+    steps_per_epoch = len(X) // r.batch_size
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.25)
+        optimizer, max_lr=r.lr, total_steps=r.epochs * steps_per_epoch, pct_start=0.25)
     history: dict[str, list] = {k: [] for k in ["train_loss", "train_acc", "val_loss",
                                                 "val_acc"]}
     # The per-epoch validation view never changes: prepare it once.
     X_val, y_val = data["val"]
-    val_views = [_eval_view(X_val[i:i + 250], size).contiguous(
+    val_views = [eval_view(X_val[i:i + 250], r.size).contiguous(
         memory_format=torch.channels_last) for i in range(0, len(X_val), 250)]
     seconds = 0.0
-    for _ in progress(range(epochs), desc="epochs", show=show, every=60.0):
+    for _ in progress(range(r.epochs), desc="epochs", show=show, every=60.0):
         with Timer() as timer:
             model.train()
             order = torch.randperm(len(X), generator=generator)
             total_loss, correct, seen = 0.0, 0, 0
             for step in range(steps_per_epoch):
-                idx = order[step * batch_size:(step + 1) * batch_size]
-                batch = augment(X[idx], size, generator).contiguous(
+                idx = order[step * r.batch_size:(step + 1) * r.batch_size]
+                batch = augment(X[idx], r.size, generator).contiguous(
                     memory_format=torch.channels_last)
-                loss, hits = batch_loss(model, batch, y[idx], label_smoothing)
+                loss, hits = batch_loss(model, batch, y[idx], r.label_smoothing)
                 train_step(loss, optimizer, scheduler)
                 total_loss += loss.item() * len(idx)
                 correct += hits
@@ -333,13 +389,12 @@ def train(data_dir: str | None = None, seed: int = 0, epochs: int = 100, size: i
         history["val_loss"].append(F.cross_entropy(logits, y_val).item())
         history["val_acc"].append((logits.argmax(1) == y_val).float().mean().item())
     history["train_seconds"] = seconds
-    _, history["val_acc_tta"], _ = evaluate(model, *data["val"], size, tta=tta)
-    _, history["test_acc"], probs = evaluate(model, *data["test"], size, tta=tta)
+    _, history["val_acc_tta"], _ = evaluate(model, *data["val"], r.size, tta=r.tta)
+    _, history["test_acc"], probs = evaluate(model, *data["test"], r.size, tta=r.tta)
     history["test_probs"] = probs
     history["test_labels"] = data["test"][1]
     history["test_paths"] = data["test_paths"]
     model.eval()
-    model.store_size, model.tta = store, tta  # what predict() needs to see like evaluate()
     history["wall_seconds"] = time.perf_counter() - start
     return model.to(memory_format=torch.contiguous_format), history
 
@@ -357,11 +412,9 @@ def predict(model: ResNet, images: Sequence[Image.Image] | Image.Image) -> list[
     bad = [type(im).__name__ for im in images if not isinstance(im, Image.Image)]
     if bad:
         raise TypeError(f"images must be PIL images; got {bad[0]}")
-    size = model.image_size
-    store = getattr(model, "store_size", size)
-    X = _to_uint8(images, store)
+    X = to_uint8(images, model.store_size)
     was_training = model.training
     model.eval()
-    logits = _logits(model, X, size, getattr(model, "tta", "flip"))
+    logits = _logits(model, X, model.image_size, model.tta)
     model.train(was_training)
     return [CLASSES[i] for i in logits.argmax(1).tolist()]

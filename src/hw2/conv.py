@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import torch
 
+from .checks import check_int
+
 __all__ = [
     "conv1d",
     "conv1d_input_grad",
@@ -28,20 +30,14 @@ __all__ = [
 IntOrTuple = int | Sequence[int]
 
 
-def _per_dim(name: str, value: IntOrTuple, ndim: int) -> tuple[int, ...]:
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int or a tuple of ints, got a bool")
-    if isinstance(value, int):
-        return (value,) * ndim
-    if not isinstance(value, Sequence) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
-    ):
-        raise TypeError(f"{name} must be an int or a tuple of ints, got {value!r}")
+def _per_dim(name: str, value: IntOrTuple, ndim: int, low: int) -> tuple[int, ...]:
+    """One int per spatial dimension, each ``>= low``: ``value`` repeated, or its entries."""
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        return (check_int(name, value, low=low),) * ndim
     if len(value) != ndim:
-        raise ValueError(
-            f"{name} has {len(value)} entries but the input has {ndim} spatial dimensions"
-        )
-    return tuple(value)
+        raise ValueError(f"{name} has {len(value)} entries but the input has {ndim} "
+                         "spatial dimensions")
+    return tuple(check_int(name, v, low=low) for v in value)
 
 
 def conv_output_shape(spatial: Sequence[int], kernel_size: IntOrTuple, stride: IntOrTuple = 1,
@@ -51,24 +47,14 @@ def conv_output_shape(spatial: Sequence[int], kernel_size: IntOrTuple, stride: I
     Per dimension: ``floor((n + 2p - d(k - 1) - 1) / s) + 1``. The number of output
     channels is the number of filters ``F``, independent of this formula.
     """
-    if isinstance(spatial, int) or not isinstance(spatial, Sequence) or not all(
-        isinstance(n, int) and not isinstance(n, bool) for n in spatial
-    ):
+    if not isinstance(spatial, Sequence) or isinstance(spatial, str):
         raise TypeError(f"spatial must be a tuple of ints such as (H, W), got {spatial!r}")
     if len(spatial) == 0:
         raise ValueError("spatial must have at least one dimension")
-    if any(n < 1 for n in spatial):
-        raise ValueError(f"spatial sizes must be positive, got {tuple(spatial)}")
     ndim = len(spatial)
-    ks = _per_dim("kernel_size", kernel_size, ndim)
-    ss = _per_dim("stride", stride, ndim)
-    ps = _per_dim("padding", padding, ndim)
-    ds = _per_dim("dilation", dilation, ndim)
-    for name, values, low in [("kernel_size", ks, 1), ("stride", ss, 1), ("dilation", ds, 1),
-                              ("padding", ps, 0)]:
-        if any(v < low for v in values):
-            rule = "positive" if low == 1 else "non-negative"
-            raise ValueError(f"{name} must be {rule}, got {values}")
+    spatial = _per_dim("spatial", spatial, ndim, low=1)
+    ks, ss = _per_dim("kernel_size", kernel_size, ndim, 1), _per_dim("stride", stride, ndim, 1)
+    ps, ds = _per_dim("padding", padding, ndim, 0), _per_dim("dilation", dilation, ndim, 1)
     out = []
     for axis, (n, k, s, p, d) in enumerate(zip(spatial, ks, ss, ps, ds)):
         reach = d * (k - 1) + 1  # the dilated kernel's extent
@@ -82,10 +68,7 @@ def conv_output_shape(spatial: Sequence[int], kernel_size: IntOrTuple, stride: I
 
 
 def _check_1d(x: torch.Tensor | None, weight_shape: Sequence[int] | None, stride: int) -> None:
-    if isinstance(stride, bool) or not isinstance(stride, int):
-        raise TypeError(f"stride must be an int, got {type(stride).__name__}")
-    if stride < 1:
-        raise ValueError(f"stride must be positive, got {stride}")
+    check_int("stride", stride, low=1)
     if x is not None:
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
@@ -140,8 +123,7 @@ def conv1d_jacobian_input(weight: torch.Tensor, length: int, stride: int = 1) ->
     """Question 1.1 (c)(iii): ``d f[f, i] / d x[c, n] = W[f, c, n - stride*i]`` when
     ``0 <= n - stride*i < K``, else 0. Returns shape ``(F, N_out, C, length)``.
     """
-    if isinstance(length, bool) or not isinstance(length, int):
-        raise TypeError(f"length must be an int, got {type(length).__name__}")
+    check_int("length", length, low=1)
     _check_1d(None, tuple(weight.shape), stride)
     n_filters, channels, k = weight.shape
     if k > length:
@@ -162,8 +144,7 @@ def conv1d_weight_grad(x: torch.Tensor, grad_output: torch.Tensor, kernel_size: 
     ``grad_output`` is ``(F, N_out)``; returns ``(F, C, K)``: the cross-correlation of
     ``x`` with the output gradient dilated by the stride.
     """
-    if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
-        raise ValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
+    check_int("kernel_size", kernel_size, low=1)
     _check_1d(x, (grad_output.shape[0] if grad_output.dim() else 1, x.shape[0], kernel_size),
               stride)
     index = window_index(x.shape[1], kernel_size, stride)
@@ -193,8 +174,7 @@ def sweep_output_shapes(n: int = 1000, seed: int = 0) -> tuple[int, int, list[di
 
     Returns ``(agree, n, disagreements)``; each disagreement is the configuration.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    check_int("n", n, low=1)
     g = torch.Generator().manual_seed(seed)
 
     def draw(low: int, high: int) -> int:

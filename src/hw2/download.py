@@ -32,6 +32,9 @@ from pathlib import Path
 import platformdirs
 from tqdm import tqdm
 
+from .checks import check_int
+from .runtime import shows_progress
+
 __all__ = [
     "CATS_AND_DOGS_URL",
     "EXPECTED_COUNTS",
@@ -97,7 +100,7 @@ def verify_tree(folder: str | os.PathLike[str]) -> None:
             raise DatasetError(f"sha256 mismatch for {path}")
 
 
-def _download(url: str, dest: Path, retries: int, progress: bool) -> None:
+def _download(url: str, dest: Path, retries: int, progress: bool | None) -> None:
     """Fetch ``url`` into ``dest``, retrying with back-off; a short transfer is an error."""
     last: Exception | None = None
     for attempt in range(1, retries + 1):
@@ -106,8 +109,9 @@ def _download(url: str, dest: Path, retries: int, progress: bool) -> None:
                 total = response.headers.get("Content-Length")
                 total = int(total) if total else None
                 received = 0
-                # stdout, like every progress bar in hw2: an executed page keeps stdout.
-                with tqdm(total=total, unit="B", unit_scale=True, disable=not progress,
+                # Shown by hw2.runtime's rule, on stdout like every bar.
+                with tqdm(total=total, unit="B", unit_scale=True,
+                          disable=not shows_progress(progress),
                           desc="cats_and_dogs_filtered.zip", file=sys.stdout,
                           mininterval=2.0, ncols=72, ascii=True) as bar:
                     for block in iter(lambda: response.read(_CHUNK), b""):
@@ -134,14 +138,13 @@ def cats_and_dogs(
     root: str | os.PathLike[str] | None = None,
     url: str | None = None,
     retries: int = 3,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> Path:
     """Return the verified ``cats_and_dogs_filtered`` folder, downloading it if needed.
 
     Practical part A, step 1. See the module docstring for ``root`` and ``url``.
     """
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 1:
-        raise ValueError(f"retries must be a positive int, got {retries!r}")
+    check_int("retries", retries, low=1)
     root_dir = data_root(root)
     final = root_dir / ARCHIVE_DIR
     if final.is_dir():

@@ -3,17 +3,24 @@
 Alphabet: index 0 is the empty symbol (shown as a space), 1-26 are ``a``-``z``. The
 target is the input delayed by ``d`` steps, with the empty symbol for the first ``d``.
 
-The variable-delay model receives the delay as a one-hot vector of size
-``max_delay + 1`` concatenated to the character's one-hot vector at every time step:
-the GRU then knows from the first step how far back it has to reach, and the delay
-never has to be stored in its state.
+The variable-delay model (the book's design) has one output head per delay, and the
+delay picks the head: the GRU only has to keep its last ``max_delay + 1`` characters,
+and training scores every head on every sequence. The alternative the chapter
+measured and set aside appends the delay, one-hot, to every input step
+(``encoding="input"``).
+
+Both trainers follow the book's contract: ``train_*(recipe, ..., seed, show)`` returns
+``(model, history)``, with per-step ``train_loss`` and ``train_acc`` (fractions),
+``train_seconds`` (the steps) and ``wall_seconds`` (the call).
 """
 
 from __future__ import annotations
 
 import random
 import string
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -21,12 +28,16 @@ from torch.nn import functional as F
 from torch.utils.data import IterableDataset
 
 from .cache import cached
+from .checks import check_int
 from .runtime import Timer, progress
 
 __all__ = [
+    "FIXED",
     "N_SYMBOLS",
+    "VARIABLE",
     "EchoDataset",
     "GRUMemory",
+    "Recipe",
     "VariableDelayEchoDataset",
     "VariableDelayGRUMemory",
     "decode",
@@ -99,11 +110,8 @@ class _EchoStream(IterableDataset):
     from a generator seeded once, so each new iteration continues the same stream."""
 
     def __init__(self, seq_length: int, size: int, seed: int):
-        if isinstance(seq_length, bool) or not isinstance(seq_length, int) or seq_length < 1:
-            raise ValueError(f"seq_length must be a positive int, got {seq_length!r}")
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"size must be a positive int, got {size!r}")
-        self.seq_length, self.size = seq_length, size
+        self.seq_length = check_int("seq_length", seq_length, low=1)
+        self.size = check_int("size", size, low=1)
         self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
@@ -111,9 +119,7 @@ class _EchoStream(IterableDataset):
 
 
 def _check_delay(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-    return value
+    return check_int(name, value, low=0)
 
 
 class EchoDataset(_EchoStream):
@@ -146,9 +152,9 @@ class VariableDelayEchoDataset(_EchoStream):
 class GRUMemory(nn.Module):
     """Part B.2: a GRU and a linear decoder from its state to 27 logits per step."""
 
-    def __init__(self, hidden_size: int = 128, num_layers: int = 1):
+    def __init__(self, hidden_size: int = 128):
         super().__init__()
-        self.gru = nn.GRU(N_SYMBOLS, hidden_size, num_layers=num_layers, batch_first=True)
+        self.gru = nn.GRU(N_SYMBOLS, hidden_size, batch_first=True)
         self.decoder = nn.Linear(hidden_size, N_SYMBOLS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -183,8 +189,7 @@ class VariableDelayGRUMemory(nn.Module):
       single head decodes; the GRU must learn to route by delay.
     """
 
-    def __init__(self, hidden_size: int = 128, max_delay: int = 8, num_layers: int = 1,
-                 encoding: str = "heads"):
+    def __init__(self, hidden_size: int = 128, max_delay: int = 8, encoding: str = "heads"):
         super().__init__()
         _check_delay("max_delay", max_delay)
         if encoding not in ("heads", "input"):
@@ -192,8 +197,7 @@ class VariableDelayGRUMemory(nn.Module):
         self.max_delay, self.encoding = max_delay, encoding
         extra = max_delay + 1 if encoding == "input" else 0
         heads = max_delay + 1 if encoding == "heads" else 1
-        self.gru = nn.GRU(N_SYMBOLS + extra, hidden_size, num_layers=num_layers,
-                          batch_first=True)
+        self.gru = nn.GRU(N_SYMBOLS + extra, hidden_size, batch_first=True)
         self.decoder = nn.Linear(hidden_size, heads * N_SYMBOLS)
 
     def _check(self, x: torch.Tensor, delays: torch.Tensor | None) -> torch.Tensor | None:
@@ -234,10 +238,7 @@ class VariableDelayGRUMemory(nn.Module):
     @torch.no_grad()
     def test_run(self, s: str, delay: int) -> str:
         """Echo ``s`` at ``delay`` (``0 ... max_delay``) and decode: same length as ``s``."""
-        if isinstance(delay, bool) or not isinstance(delay, int):
-            raise TypeError(f"delay must be an int, got {type(delay).__name__}")
-        if not 0 <= delay <= self.max_delay:
-            raise ValueError(f"delay must lie in 0 ... {self.max_delay}, got {delay}")
+        check_int("delay", delay, 0, self.max_delay)
         x = F.one_hot(encode(s), N_SYMBOLS).float()[None]
         was_training = self.training
         self.eval()
@@ -289,62 +290,90 @@ def test_variable_delay_model(model: VariableDelayGRUMemory, n: int = 500, seq_l
     return accuracy, {d: c / t for d, (c, t) in by_delay.items() if t}
 
 
-def _train(model: nn.Module, variable: bool, steps: int, batch_size: int, seq_length: int,
-           lr: float, seed: int, delay: int, show: bool) -> dict:
+@dataclass(frozen=True)
+class Recipe:
+    """How an echo model is trained (parts B.3 and B.5): Adam with a one-cycle schedule
+    on ``steps`` fresh batches of ``batch_size`` strings of ``seq_length`` characters."""
+
+    hidden_size: int = 128
+    steps: int = 800
+    batch_size: int = 64
+    seq_length: int = 20
+    lr: float = 1e-2
+
+
+# The book's recipes, chosen with benchmarks/echo.py.
+FIXED = Recipe()
+VARIABLE = Recipe(hidden_size=192, steps=2000, lr=7e-3)
+
+
+def _train(model: nn.Module, recipe: Recipe, variable: bool, seed: int, delay: int,
+           show: bool | None) -> dict:
     """One loop for both models: Adam with a one-cycle schedule on fresh batches."""
+    r = recipe
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps,
-                                                   pct_start=0.2)
-    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    optimizer = torch.optim.Adam(model.parameters(), lr=r.lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=r.lr,
+                                                   total_steps=r.steps, pct_start=0.2)
+    history: dict[str, list[float]] = {"train_loss": [], "train_acc": []}
     model.train()
     with Timer() as timer:
-        for _ in progress(range(steps), desc="training", show=show):
+        for _ in progress(range(r.steps), desc="training", show=show):
             if variable and model.encoding == "heads":
                 # Every head is scored on every sequence: its targets follow from x.
-                x, _, _ = echo_batch(batch_size, seq_length, delay=0, generator=generator)
+                x, _, _ = echo_batch(r.batch_size, r.seq_length, delay=0, generator=generator)
                 d = torch.arange(model.max_delay + 1)
                 y = torch.stack([_delayed(x, torch.full_like(x[:, 0], k)) for k in d], 2)
                 logits = model.all_heads(F.one_hot(x, N_SYMBOLS).float())
             elif variable:
-                x, d, y = echo_batch(batch_size, seq_length, max_delay=model.max_delay,
+                x, d, y = echo_batch(r.batch_size, r.seq_length, max_delay=model.max_delay,
                                      generator=generator)
                 logits = model(F.one_hot(x, N_SYMBOLS).float(), d)
             else:
-                x, d, y = echo_batch(batch_size, seq_length, delay=delay, generator=generator)
+                x, d, y = echo_batch(r.batch_size, r.seq_length, delay=delay,
+                                     generator=generator)
                 logits = model(F.one_hot(x, N_SYMBOLS).float())
             loss = F.cross_entropy(logits.reshape(-1, N_SYMBOLS), y.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             schedule.step()
-            history["loss"].append(loss.item())
-            history["accuracy"].append((logits.argmax(-1) == y).float().mean().item())
+            history["train_loss"].append(loss.item())
+            history["train_acc"].append((logits.argmax(-1) == y).float().mean().item())
     model.eval()
     history["train_seconds"] = timer.seconds
     return history
 
 
-@cached
-def train_echo(seed: int = 0, hidden_size: int = 128, steps: int = 800, batch_size: int = 64,
-               seq_length: int = 20, lr: float = 1e-2, delay: int = 4,
-               show: bool = True) -> GRUMemory:
-    """Part B.3: train a :class:`GRUMemory` with the book's recipe; the training
-    history (loss, accuracy per step, ``train_seconds``) is kept in ``model.history``."""
-    torch.manual_seed(seed)
-    model = GRUMemory(hidden_size)
-    model.history = _train(model, False, steps, batch_size, seq_length, lr, seed, delay, show)
-    return model
+def _check_recipe(recipe: Recipe) -> None:
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be an echo.Recipe, got {type(recipe).__name__}")
 
 
 @cached
-def train_variable_delay(seed: int = 0, hidden_size: int = 192, steps: int = 2000,
-                         batch_size: int = 64, seq_length: int = 20, lr: float = 7e-3,
-                         max_delay: int = 8, encoding: str = "heads",
-                         show: bool = True) -> VariableDelayGRUMemory:
-    """Part B.5: train a :class:`VariableDelayGRUMemory` with the book's recipe; the
-    history is kept in ``model.history``."""
+def train_echo(recipe: Recipe = FIXED, delay: int = 4, seed: int = 0,
+               show: bool | None = None) -> tuple[GRUMemory, dict]:
+    """Part B.3: train a :class:`GRUMemory` to echo at ``delay``; returns
+    ``(model, history)`` as the module docstring says."""
+    start = time.perf_counter()
+    _check_recipe(recipe)
     torch.manual_seed(seed)
-    model = VariableDelayGRUMemory(hidden_size, max_delay, encoding=encoding)
-    model.history = _train(model, True, steps, batch_size, seq_length, lr, seed, 0, show)
-    return model
+    model = GRUMemory(recipe.hidden_size)
+    history = _train(model, recipe, False, seed, delay, show)
+    history["wall_seconds"] = time.perf_counter() - start
+    return model, history
+
+
+@cached
+def train_variable_delay(recipe: Recipe = VARIABLE, max_delay: int = 8,
+                         encoding: str = "heads", seed: int = 0,
+                         show: bool | None = None) -> tuple[VariableDelayGRUMemory, dict]:
+    """Part B.5: train a :class:`VariableDelayGRUMemory` for delays ``0 ... max_delay``;
+    returns ``(model, history)`` as the module docstring says."""
+    start = time.perf_counter()
+    _check_recipe(recipe)
+    torch.manual_seed(seed)
+    model = VariableDelayGRUMemory(recipe.hidden_size, max_delay, encoding=encoding)
+    history = _train(model, recipe, True, seed, 0, show)
+    history["wall_seconds"] = time.perf_counter() - start
+    return model, history

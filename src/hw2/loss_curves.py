@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -154,8 +155,8 @@ def max_rise_epoch(losses: Iterable[float]) -> int:
 
 
 def first_perfect_epoch(accuracies: Iterable[float]) -> int | None:
-    """The first epoch (0-based) at 100% accuracy, or ``None``."""
-    return next((e for e, a in enumerate(accuracies) if a >= 100.0), None)
+    """The first epoch (0-based) at 100% accuracy (a fraction of 1), or ``None``."""
+    return next((e for e, a in enumerate(accuracies) if a >= 1.0), None)
 
 
 def passes(h: dict, bar: float = 0.2) -> bool:
@@ -302,7 +303,7 @@ class _Run:
             seen += len(y)
         h["train_loss"].append(losses[-1])
         h["train_loss_mean"].append(float(np.mean(losses)))
-        h["train_acc"].append(100 * correct / seen)
+        h["train_acc"].append(correct / seen)
         if keep:
             h["last_train_batch"].append((x, y))
         model.eval()
@@ -315,7 +316,7 @@ class _Run:
         correct = int((logits.argmax(1) == y).sum())
         h["test_loss"].append(per_sample[-len(batches[-1][1]):].mean().item())
         h["test_loss_mean"].append(per_sample.mean().item())
-        h["test_acc"].append(100 * correct / len(y))
+        h["test_acc"].append(correct / len(y))
         if keep:
             h["last_test_batch"].append(batches[-1])
         for n, p in zip(self.names, params):
@@ -337,10 +338,13 @@ HIST_EDGES = np.linspace(-3, 3, 42)  # bins of the weight histograms
 
 @cached
 def train(config: Config = SECTION8, epochs: int = 100, model_seed: int = 1,
-          data_seed: int = 8382, show: bool = False) -> dict:
-    """Run one training procedure (1.3 and part C) and return its history: the keys
-    described in the module docstring, ``checkpoints`` (one per epoch start, and one
-    after the last epoch), ``model`` (the trained model) and ``seconds``."""
+          data_seed: int = 8382,
+          show: bool | None = None) -> tuple[LSTMClassifier, dict]:
+    """Run one training procedure (1.3 and part C); returns ``(model, history)``: the
+    trained model (evaluation mode) and the keys described in the module docstring,
+    ``checkpoints`` (one per epoch start, and one after the last epoch),
+    ``train_seconds`` (the epochs) and ``wall_seconds`` (the call)."""
+    start = time.perf_counter()
     run = _Run(config, epochs, model_seed, data_seed)
     h = _history(run.names)
     hist = []
@@ -352,14 +356,15 @@ def train(config: Config = SECTION8, epochs: int = 100, model_seed: int = 1,
             hist.append(np.histogram(flat, bins=HIST_EDGES)[0])
     h["checkpoints"].append(run.checkpoint())
     h["weight_hist"] = np.stack(hist)
-    h["seconds"] = timer.seconds
+    h["train_seconds"] = timer.seconds
     h["config"] = asdict(config)
     h.update(epochs=epochs, model_seed=model_seed, data_seed=data_seed,
-             steps_per_epoch=run.steps_per_epoch, model=copy.deepcopy(run.model).eval())
-    return h
+             steps_per_epoch=run.steps_per_epoch)
+    h["wall_seconds"] = time.perf_counter() - start
+    return run.model.eval(), h
 
 
-def train_section8(fix: bool, epochs: int = 100) -> dict:
+def train_section8(fix: bool, epochs: int = 100) -> tuple[LSTMClassifier, dict]:
     """Practical C: the section's configuration (``fix=False``: RMSprop, lr 1e-3) or the
     book's fix (``fix=True``); same model, ``torch.manual_seed(1)``, same data seed."""
     return train(FIX if fix else SECTION8, epochs=epochs)
@@ -370,7 +375,7 @@ def _train_one(kwargs: dict) -> None:
     train(**kwargs)
 
 
-def train_many(runs: list[dict], workers: int | None = None) -> list[dict]:
+def train_many(runs: list[dict], workers: int | None = None) -> list[tuple[LSTMClassifier, dict]]:
     """``[train(**kw) for kw in runs]``, computed by ``workers`` processes of one thread
     each (default: ``HW2_WORKERS`` or 2) and shared through the result cache."""
     workers = int(os.environ.get("HW2_WORKERS", "2")) if workers is None else workers
@@ -484,24 +489,25 @@ def states(model: LSTMClassifier, x: torch.Tensor) -> tuple[torch.Tensor, torch.
     LSTM's own weights step by step (``nn.LSTM`` returns only the last cell state)."""
     lstm = model.lstm
     hidden = lstm.hidden_size
-    h = torch.zeros(hidden)
-    c = torch.zeros(hidden)
+    # h_t, c_t: the states (in this module, h alone is a run's history).
+    h_t = torch.zeros(hidden)
+    c_t = torch.zeros(hidden)
     hs, cs = [], []
     for x_t in x:
         gates = (lstm.weight_ih_l0 @ x_t + lstm.bias_ih_l0
-                 + lstm.weight_hh_l0 @ h + lstm.bias_hh_l0)
+                 + lstm.weight_hh_l0 @ h_t + lstm.bias_hh_l0)
         i, f, g, o = gates.split(hidden)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
-        hs.append(h)
-        cs.append(c)
+        c_t = torch.sigmoid(f) * c_t + torch.sigmoid(i) * torch.tanh(g)
+        h_t = torch.sigmoid(o) * torch.tanh(c_t)
+        hs.append(h_t)
+        cs.append(c_t)
     return torch.stack(hs), torch.stack(cs)
 
 
 @torch.no_grad()
 def evaluate(model: LSTMClassifier, n: int = 1000, difficulty: str = "MODERATE",
              seed: int = 0) -> dict:
-    """Loss, accuracy (%) and per-sequence losses and probabilities of ``model`` on
+    """Loss, accuracy (a fraction) and per-sequence losses and probabilities of ``model`` on
     ``n`` fresh sequences drawn with ``seed``."""
     gen = TemporalOrder(difficulty, batch_size=min(n, 1000), seed=seed)
     batches = [gen.batch() for _ in range(-(-n // gen.batch_size))]
@@ -510,7 +516,7 @@ def evaluate(model: LSTMClassifier, n: int = 1000, difficulty: str = "MODERATE",
     logits = model.eval()(x)
     per_sample = F.cross_entropy(logits, y, reduction="none")
     return {"loss": per_sample.mean().item(),
-            "accuracy": 100 * (logits.argmax(1) == y).float().mean().item(),
+            "accuracy": (logits.argmax(1) == y).float().mean().item(),
             "per_sample": per_sample, "probs": logits.softmax(1), "labels": y}
 
 
@@ -520,7 +526,8 @@ def summary(h: dict) -> dict:
     and whether it passes practical C's rule."""
     return {"rise_train": max_rise(h["train_loss"]), "rise_test": max_rise(h["test_loss"]),
             "first_100": first_perfect_epoch(h["test_acc"]), "final_acc": h["test_acc"][-1],
-            "big_updates": len(big_updates(h)), "passes": passes(h), "seconds": h["seconds"]}
+            "big_updates": len(big_updates(h)), "passes": passes(h),
+            "train_seconds": h["train_seconds"]}
 
 
 # ---------------------------------------------------------------------------------------
@@ -532,7 +539,8 @@ def plot_curves(h: dict, title: str = ""):
 
     fig = curves({
         "loss": {"train": h["train_loss"], "test": h["test_loss"]},
-        "accuracy (%)": {"train": h["train_acc"], "test": h["test_acc"]},
+        "accuracy (%)": {"train": 100 * np.asarray(h["train_acc"]),
+                         "test": 100 * np.asarray(h["test_acc"])},
     })
     fig.axes[0].set_ylim(0, 4)
     fig.axes[1].set_ylim(0, 102)

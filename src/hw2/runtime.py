@@ -1,4 +1,9 @@
-"""What every page and trainer shares at run time: seeding, threads, progress, timing."""
+"""What every page and trainer shares at run time: seeding, threads, progress, timing.
+
+One rule for progress bars: trainers take ``show=None``, which shows a bar in a
+terminal or a notebook and none in the built book (the build sets ``HW2_PROGRESS=0``,
+so executed pages keep no progress lines); ``show=True``/``False`` decide explicitly.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,17 @@ import random
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-__all__ = ["Timer", "progress", "seed_everything", "set_threads", "setup"]
+from .checks import check_int
+
+__all__ = ["Timer", "progress", "seed_everything", "set_threads", "setup", "shows_progress",
+           "using_threads"]
 
 T = TypeVar("T")
 
@@ -23,10 +32,7 @@ def seed_everything(seed: int) -> None:
 
     Every page calls this (through :func:`setup`) so that two builds glue the same numbers.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
+    check_int("seed", seed, low=0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -42,10 +48,7 @@ def set_threads(threads: int | None = None) -> int:
     """
     if threads is None:
         threads = int(os.environ.get("HW2_THREADS", "1"))
-    if isinstance(threads, bool) or not isinstance(threads, int):
-        raise TypeError(f"threads must be an int, got {type(threads).__name__}")
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, got {threads}")
+    check_int("threads", threads, low=1)
     torch.set_num_threads(threads)
     return torch.get_num_threads()
 
@@ -56,11 +59,27 @@ def setup(seed: int = 0, threads: int | None = None) -> None:
     set_threads(threads)
 
 
+@contextmanager
+def using_threads(threads: int) -> Iterator[int]:
+    """``with using_threads(2): ...``: torch's thread count for the block, restored after."""
+    before = torch.get_num_threads()
+    try:
+        yield set_threads(threads)
+    finally:
+        torch.set_num_threads(before)
+
+
+def shows_progress(show: bool | None) -> bool:
+    """Whether a bar is shown: ``show``, or for ``None`` the rule in the module docstring."""
+    return os.environ.get("HW2_PROGRESS", "1") != "0" if show is None else bool(show)
+
+
 def progress(iterable: Iterable[T], total: int | None = None, desc: str = "",
-             show: bool = True, every: float = 10.0) -> Iterator[T]:
-    """A text tqdm bar on stdout. An executed page keeps every update as a line, so
-    it updates at most every ``every`` seconds and stays narrower than the page."""
-    return iter(tqdm(iterable, total=total, desc=desc, disable=not show, file=sys.stdout,
+             show: bool | None = None, every: float = 10.0) -> Iterator[T]:
+    """A text tqdm bar on stdout, shown as the module docstring's rule says. It updates
+    at most every ``every`` seconds and stays narrower than the page."""
+    return iter(tqdm(iterable, total=total, desc=desc, disable=not shows_progress(show),
+                     file=sys.stdout,
                      mininterval=every, maxinterval=every, ncols=72, ascii=True))
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .checks import check_int
+
 __all__ = ["CLASSES", "LEVELS", "SYMBOLS", "Level", "TemporalOrder", "decode", "encode",
            "label_of", "make_generators"]
 
@@ -99,9 +101,7 @@ class TemporalOrder:
                  rng: np.random.RandomState | None = None, seed: int = 8382):
         if difficulty not in LEVELS:
             raise ValueError(f"difficulty must be one of {sorted(LEVELS)}, got {difficulty!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not (
-                1 <= batch_size <= 1000):
-            raise ValueError(f"batch_size must be an int in 1 ... 1000, got {batch_size!r}")
+        check_int("batch_size", batch_size, 1, 1000)
         self.difficulty = difficulty
         self.level = LEVELS[difficulty]
         self.batch_size = batch_size
