@@ -1,6 +1,7 @@
 # Sourced by build_book.sh and test.sh: make (or reuse) the project's virtual
 # environment in .venv, install hw2 with the book and test tools, and activate it.
-# Re-installs only when pyproject.toml changes.
+# Installs within requirements-lock.txt (the toolchain's lock); re-installs only when
+# pyproject.toml or requirements-lock.txt changes.
 set -euo pipefail
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null || PYTHON=python3
@@ -9,11 +10,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "==> creating $VENV with $PYTHON"
   "$PYTHON" -m venv "$VENV"
 fi
-stamp="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+stamp="$(cat pyproject.toml requirements-lock.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$VENV/.hw2-installed" 2>/dev/null || true)" != "$stamp" ]; then
   echo "==> installing hw2 and its book/test tools into $VENV"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[book,test]"
+  "$VENV/bin/python" -m pip install --quiet -c requirements-lock.txt -e ".[book,test]"
   "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
   echo "$stamp" > "$VENV/.hw2-installed"
 fi

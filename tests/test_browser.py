@@ -1,6 +1,8 @@
-"""Open the built intro page in headless Debian Chromium: math rendered, no console
-errors, every image loaded. Needs /usr/bin/chromium and /usr/bin/chromedriver; never
-downloads a browser. Skipped where they are missing, unless HW2_REQUIRE_BROWSER=1."""
+"""Open the built intro page in a headless browser: math rendered, no console errors,
+every image loaded. Uses the machine's own browser, never a downloaded one: Debian's
+chromium and chromedriver by default, or the ones named by ``HW2_CHROME`` and
+``HW2_CHROMEDRIVER`` (CI uses the GitHub runner's Chrome). Skipped where they are
+missing, unless HW2_REQUIRE_BROWSER=1."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+CHROMIUM = os.environ.get("HW2_CHROME") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = (os.environ.get("HW2_CHROMEDRIVER") or shutil.which("chromedriver")
+                or "/usr/bin/chromedriver")
 
 pytestmark = pytest.mark.browser
 
@@ -42,8 +45,8 @@ def server():
 def driver(tmp_path_factory):
     if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
         if os.environ.get("HW2_REQUIRE_BROWSER") == "1":
-            pytest.fail("HW2_REQUIRE_BROWSER=1 but Debian's chromium/chromedriver are missing")
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
+            pytest.fail(f"HW2_REQUIRE_BROWSER=1 but {CHROMIUM} or {CHROMEDRIVER} is missing")
+        pytest.skip(f"no browser: {CHROMIUM} or {CHROMEDRIVER} is missing")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
