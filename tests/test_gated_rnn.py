@@ -113,3 +113,13 @@ def test_gated_errors():
         gated_rnn.grad_W_x(x, *good, torch.zeros(3, 3))
     with pytest.raises(TypeError):
         gated_rnn.forward([[0.0]], *good)
+
+
+def test_regime_sweep_is_one_row_per_seed():
+    runs = gated_rnn.regime_sweep({"near1": (6.0, 1.0, 1.0), "near0": (-6.0, 1.0, 1.0)},
+                                  seeds=range(3))
+    assert set(runs) == {"near1", "near0"} and runs["near1"].shape == (3, 60)
+    row = gated_rnn.jacobian_norms(*gated_rnn.regime(6.0, 1.0, 1.0, seed=2))
+    torch.testing.assert_close(runs["near1"][2], row)
+    # gates near 1 keep the state: the norm stays near 1; near 0 it is forgotten at once
+    assert runs["near1"][:, -1].median() > 0.5 > runs["near0"][:, -1].median()

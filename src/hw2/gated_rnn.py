@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["backward_deltas", "forward", "grad_W_x", "jacobian_norms", "regime", "step_jacobian"]
+__all__ = ["backward_deltas", "forward", "grad_W_x", "jacobian_norms", "regime", "regime_sweep",
+           "step_jacobian"]
 
 
 def _check(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor) -> None:
@@ -118,3 +119,11 @@ def regime(gate_bias: float, w_h: float, w_x: float, n: int = 8, m: int = 8, T: 
     W_c = gauss(m, n, 1.0)
     W_c[:, 0] = gate_bias
     return x, W_c, gauss(m, m, w_h), gauss(m, n, w_x)
+
+
+def regime_sweep(regimes: dict[str, tuple[float, float, float]],
+                 seeds: range = range(16)) -> dict[str, torch.Tensor]:
+    """Question 1.2.1 (d), the sweep: for each named regime ``(gate_bias, w_h, w_x)`` of
+    :func:`regime`, the norms of ``dh[t]/dh[0]``, one row per seed ``(seeds, T)``."""
+    return {name: torch.stack([jacobian_norms(*regime(*args, seed=s)) for s in seeds])
+            for name, args in regimes.items()}

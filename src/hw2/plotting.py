@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["curves", "matrix", "style"]
+__all__ = ["channel_labels", "curves", "matrix", "norm_curves", "style"]
 
 PAGE_WIDTH = 7.5  # inches: a figure this wide fits the book's text column
 
@@ -29,9 +29,10 @@ def style() -> None:
 
 def matrix(M: torch.Tensor | np.ndarray, ax: plt.Axes, title: str, xlabel: str, ylabel: str,
            xticklabels: Sequence[str] | None = None,
-           yticklabels: Sequence[str] | None = None, annotate: bool = False,
-           aspect: str = "equal") -> None:
-    """Show a matrix as an image with a diverging colour map centred on zero."""
+           yticklabels: Sequence[str] | None = None, aspect: str = "equal",
+           groups: int | None = None) -> None:
+    """Show a matrix as an image with a diverging colour map centred on zero; a line
+    after every ``groups`` columns separates blocks (for example channels)."""
     M = np.asarray(M.detach() if isinstance(M, torch.Tensor) else M, dtype=float)
     bound = float(np.abs(M).max()) or 1.0
     ax.imshow(M, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest",
@@ -44,10 +45,36 @@ def matrix(M: torch.Tensor | np.ndarray, ax: plt.Axes, title: str, xlabel: str, 
         if labels is not None:
             setter(range(n), labels, fontsize=7)
     ax.tick_params(axis="x", labelrotation=90)
-    if annotate:
-        for (r, c), v in np.ndenumerate(M):
-            if v != 0:
-                ax.text(c, r, f"{v:.1f}", ha="center", va="center", fontsize=6)
+    if groups:
+        for edge in range(groups, M.shape[1], groups):
+            ax.axvline(edge - 0.5, color="0.3", lw=1)
+
+
+def channel_labels(channels: int, width: int, name: str) -> list[str]:
+    """Tick labels for ``channels`` blocks of ``width`` columns: ``"c1 n1", "n2", ...``,
+    naming the channel only where its block starts."""
+    return [f"c{c + 1} {name}1" if j == 0 else f"{name}{j + 1}"
+            for c in range(channels) for j in range(width)]
+
+
+def norm_curves(runs: dict[str, torch.Tensor], ylabel: str, band: bool = True,
+                dashed: Sequence[str] = ()) -> tuple[plt.Figure, dict[str, torch.Tensor]]:
+    """Jacobian norms over time, one curve per name: the median over the rows (seeds) of
+    ``runs[name]`` ``(seeds, T)`` on a log scale, with the min-max band when ``band``;
+    the legend sits below the axes, readable on a phone. Returns the figure and the
+    medians."""
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
+    medians = {}
+    for name, norms in runs.items():
+        medians[name] = norms.median(0).values
+        steps = range(1, norms.shape[1] + 1)
+        ax.semilogy(steps, medians[name], label=name, ls="--" if name in dashed else "-")
+        if band:
+            ax.fill_between(steps, norms.min(0).values, norms.max(0).values, alpha=0.15)
+    ax.set(xlabel="steps T", ylabel=ylabel)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=min(len(runs), 3))
+    fig.tight_layout()
+    return fig, medians
 
 
 def curves(series: dict[str, dict[str, Sequence[float]]], xlabel: str = "epoch",
