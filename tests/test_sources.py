@@ -132,6 +132,7 @@ def test_stamp_lands_in_the_first_code_cell_only():
     stamped, files = hw2_sphinx.stamp_page(text, ".md")
     assert stamped.count(hw2_sphinx.STAMP) == 1
     assert {f.name for f in files} == {"__init__.py", "checks.py", "runtime.py"}
-    assert f":{hw2_sphinx.STAMP}: {sources.fingerprint(['hw2', 'runtime'])}\n" in stamped
+    assert len(stamped.splitlines()) == len(text.splitlines()) + 1  # one option line
+    assert f":{hw2_sphinx.STAMP}: {sources.fingerprint(['hw2', 'runtime'])} torch==" in stamped
     plain = "# no code\n"
     assert hw2_sphinx.stamp_page(plain, ".md") == (plain, [])

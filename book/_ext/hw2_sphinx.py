@@ -9,8 +9,9 @@ again. While a page is read, :func:`_follow_package` therefore
   Sphinx dependency of the page: Sphinx re-reads the page when one of them is newer
   than the page's last read;
 - writes the fingerprint of those modules' source (:func:`hw2.sources.fingerprint`)
-  into the metadata of the page's first code cell, which jupyter-cache hashes: the
-  executed copy is reused only while those modules are unchanged.
+  and the versions of the numerical packages (:data:`VERSIONED`) into the metadata of
+  the page's first code cell, which jupyter-cache hashes: the executed copy is reused
+  only while those modules and versions are unchanged.
 
 So an edit to one module re-executes exactly the pages that import it. A page reverted
 to an earlier source finds its earlier executed copy again.
@@ -25,11 +26,14 @@ from __future__ import annotations
 
 import json
 import re
+from importlib import metadata
 from pathlib import Path
 
 from hw2 import sources
 
 STAMP = "hw2_source"
+# Packages whose version changes what a page computes: a new version runs it again.
+VERSIONED = ("torch", "torchvision", "numpy", "matplotlib")
 _FIRST_CODE_CELL = re.compile(r"^(`{3,})\{code-cell\}[^\n]*\n", re.MULTILINE)
 
 
@@ -40,7 +44,8 @@ def stamp_page(text: str, suffix: str) -> tuple[str, list[Path]]:
     if not modules:
         return text, []
     files = [sources.module_path(m) for m in sources.dependencies(modules)]
-    stamp = sources.fingerprint(modules)
+    versions = ",".join(f"{name}=={metadata.version(name)}" for name in VERSIONED)
+    stamp = sources.fingerprint(modules) + " " + versions
     if suffix == ".ipynb":
         nb = json.loads(text)
         first = next(c for c in nb["cells"] if c["cell_type"] == "code")
