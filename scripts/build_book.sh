@@ -5,8 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 start=$(date +%s)
-# Progress bars show in a terminal or a notebook, not in the pages this build executes.
-export HW2_PROGRESS=0
 # A page re-executes when its text or a hw2 module it imports changes (book/_ext/hw2_sphinx.py);
 # trained results are reused unless their own module's source changed (src/hw2/cache.py).
 jupyter-book build . --warningiserror --nitpick --keep-going

@@ -28,3 +28,11 @@ def shared_zip() -> Path:
     if not path.is_file():
         pytest.skip(f"no local copy of the archive at {path}")
     return path
+
+
+@pytest.fixture(params=["cpu", "cuda"])
+def device(request) -> str:
+    """Each device a trainer should run on: the CPU always, CUDA where there is one."""
+    if request.param == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device here")
+    return request.param

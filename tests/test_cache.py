@@ -50,3 +50,18 @@ def test_key_changes_with_the_functions_source(tmp_path, monkeypatch):
     work(1)
     work(1)
     assert calls == [1, 1]
+
+
+def test_keys_identify_arguments_by_what_they_mean(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    @cache.cached(keys={"folder": lambda f: f.rsplit("/", 1)[-1]})
+    def work(folder, n=1):
+        calls.append(folder)
+        return n
+
+    work("/a/data")
+    work("/b/data")  # the same key: only the last part identifies the folder
+    work("/b/other")
+    assert calls == ["/a/data", "/b/other"]

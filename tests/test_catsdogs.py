@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import shutil
 
 import numpy as np
 import pytest
@@ -132,5 +133,31 @@ def test_training_smoke(tmp_path, monkeypatch):
     assert 0.0 <= history["test_acc"] <= 1.0
     assert history["test_probs"].shape == (12, 2)
     assert not model.training
-    images = [Image.open(p) for p in history["test_paths"][:3]]
+    images = [Image.open(root / f) for f in history["test_files"][:3]]
     assert len(catsdogs.predict(model, images)) == 3
+
+
+def test_trained_results_follow_the_data_not_its_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path / "cache"))
+    root = make_folder(tmp_path / "data")
+    recipe = catsdogs.Recipe(epochs=1, size=32, store=36, width=8, batch_size=8)
+    _, first = catsdogs.train(recipe, data_dir=str(root), threads=1, device="cpu")
+    moved = tmp_path / "elsewhere" / "data"
+    shutil.copytree(root, moved)
+    shutil.rmtree(root)
+    calls = []
+    monkeypatch.setattr(catsdogs, "_train", lambda *a: calls.append(a))
+    _, again = catsdogs.train(recipe, data_dir=str(moved), threads=1, device="cpu", show=True)
+    assert calls == []  # the same data elsewhere, and show: the cached run, not a new one
+    assert again["test_acc"] == first["test_acc"]
+    assert all((moved / f).is_file() for f in again["test_files"])
+
+
+def test_training_runs_on_each_device(tmp_path, monkeypatch, device):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path / "cache"))
+    root = make_folder(tmp_path / "data")
+    recipe = catsdogs.Recipe(epochs=1, size=32, store=36, width=8, batch_size=8)
+    model, history = catsdogs.train(recipe, data_dir=str(root), threads=1, device=device,
+                                    use_cache=False)
+    assert next(model.parameters()).device.type == "cpu"  # returned on the CPU
+    assert np.isfinite(history["train_loss"]).all()

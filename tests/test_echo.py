@@ -141,3 +141,12 @@ def test_training_smoke(tmp_path, monkeypatch):
     assert len(vmodel.test_run("abcdefghij", 8)) == 10
     with pytest.raises(TypeError, match="recipe"):
         echo.train_echo({"steps": 40}, use_cache=False)
+
+
+def test_training_runs_on_each_device(tmp_path, monkeypatch, device):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    recipe = echo.Recipe(steps=3, hidden_size=8)
+    for train in (echo.train_echo, echo.train_variable_delay):
+        model, history = train(recipe, device=device, use_cache=False)
+        assert next(model.parameters()).device.type == "cpu"  # returned on the CPU
+        assert len(history["train_loss"]) == 3

@@ -165,3 +165,11 @@ def test_late_annealing_keeps_the_rate_then_decays(tmp_path, monkeypatch):
     assert "then cosine annealing" in loss_curves.describe(config)
     with pytest.raises(ValueError, match="anneal_from"):
         loss_curves.Config(anneal_from=1.0)
+
+
+def test_training_runs_on_each_device(tmp_path, monkeypatch, device):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    model, h = loss_curves.train(EASY, epochs=1, device=device, use_cache=False)
+    assert next(model.parameters()).device.type == "cpu" and h["device"].startswith(device)
+    assert all(v.device.type == "cpu" for v in h["checkpoints"][-1]["model"].values())
+    assert loss_curves.replay(h, 0, 0)["train_loss"] == h["train_loss"][:1]

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from hw2.runtime import progress, seed_everything, set_threads, setup, using_threads
+from hw2.runtime import (
+    pick_device,
+    progress,
+    seed_everything,
+    set_threads,
+    setup,
+    using_threads,
+)
 
 
 def draw() -> tuple[float, float, float]:
@@ -70,3 +77,16 @@ def test_progress_follows_one_rule(monkeypatch, capsys, env, show, printed):
     monkeypatch.setenv("HW2_PROGRESS", env)
     assert list(progress(range(3), desc="steps", show=show)) == [0, 1, 2]
     assert ("steps" in capsys.readouterr().out) == printed
+
+
+def test_pick_device_follows_one_rule(monkeypatch):
+    monkeypatch.delenv("HW2_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert pick_device().type == expected
+    monkeypatch.setenv("HW2_DEVICE", "cpu")
+    assert pick_device() == torch.device("cpu")
+    assert pick_device("meta") == torch.device("meta")  # an argument beats the setting
+    with pytest.raises(ValueError, match="device"):
+        pick_device("gpu")
+    with pytest.raises(TypeError, match="device"):
+        pick_device(0.5)

@@ -53,13 +53,20 @@ def _key(name: str, arguments: dict[str, Any], source: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def cached(fn: F) -> F:
+def cached(fn: F | None = None, *,
+           keys: dict[str, Callable[[Any], Any]] | None = None) -> Any:
     """Cache ``fn``'s result on disk (``torch.save``), keyed as the module docstring says.
 
     Pass ``use_cache=False`` to force a fresh run. Arguments must have a stable ``repr``
-    (ints, floats, strings, tuples, ``None``, paths); those in :data:`PRESENTATION`
-    (``show``) are left out of the key.
+    (ints, floats, strings, tuples, ``None``, paths, dataclasses); those in
+    :data:`PRESENTATION` (``show``) are left out of the key. ``keys`` maps an argument
+    to what identifies it: ``@cached(keys={"data_dir": download.identity})`` keys a
+    folder on what it holds, not where it sits; ``{"device": pick_device}`` keys
+    ``None`` on the device it means.
     """
+    if fn is None:
+        return functools.partial(cached, keys=keys)
+    keys = keys or {}
     signature = inspect.signature(fn)
 
     @functools.wraps(fn)
@@ -69,7 +76,8 @@ def cached(fn: F) -> F:
         if not use_cache:
             return fn(*bound.args, **bound.kwargs)
         name = f"{fn.__module__}.{fn.__qualname__}"
-        arguments = {k: v for k, v in bound.arguments.items() if k not in PRESENTATION}
+        arguments = {k: keys[k](v) if k in keys else v
+                     for k, v in bound.arguments.items() if k not in PRESENTATION}
         key = _key(name, arguments, source_fingerprint(fn))
         path = cache_dir() / f"{name}-{key}.pt"
         if path.exists():

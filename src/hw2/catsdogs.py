@@ -18,6 +18,7 @@ The recipe is built for a 2-core CPU:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -33,8 +34,8 @@ from torch.nn import functional as F
 from torch.utils.data import Subset, random_split
 
 from .cache import cached
-from .download import cats_and_dogs
-from .runtime import Timer, progress, using_threads
+from .download import cats_and_dogs, identity
+from .runtime import Timer, pick_device, progress, using_threads
 
 __all__ = [
     "CLASSES",
@@ -103,10 +104,12 @@ def to_uint8(images: Sequence[Image.Image], size: int) -> torch.Tensor:
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
 
 
-@cached
+@cached(keys={"data_dir": identity})
 def load_tensors(data_dir: str, store: int = 80, split_seed: int = 42) -> dict:
     """Decode and resize every image once: ``uint8`` tensors ``(N, 3, store, store)``
-    and labels for the train, validation and test sets (cached on disk)."""
+    and labels for the train, validation and test sets, and each set's files relative
+    to ``data_dir`` (``"test_files"``, ...). Cached on disk, keyed on what the folder
+    holds: the same data in another folder reuses the result."""
     train, val, test = folder_datasets(data_dir, split_seed)
     out = {}
     for name, subset in [("train", train), ("val", val), ("test", test)]:
@@ -119,7 +122,7 @@ def load_tensors(data_dir: str, store: int = 80, split_seed: int = 42) -> dict:
             with Image.open(path) as im:
                 images.append(_square(im, store))
         out[name] = (to_uint8(images, store), torch.tensor([y for _, y in samples]))
-        out[name + "_paths"] = [p for p, _ in samples]
+        out[name + "_files"] = [Path(p).relative_to(data_dir).as_posix() for p, _ in samples]
     return out
 
 
@@ -270,15 +273,25 @@ def train_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer,
         scheduler.step()
 
 
+def _mixed_precision(device: torch.device) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA; on the CPU, full precision (the book's numbers)."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def _logits(model: nn.Module, X: torch.Tensor, size: int, tta: str) -> torch.Tensor:
-    """Logits averaged over the test-time views of stored ``uint8`` images."""
+    """Logits averaged over the test-time views of stored ``uint8`` images, computed on
+    the model's device and returned on the CPU."""
+    device = next(model.parameters()).device
     outs = []
     for crop in TTA[tta]:
-        view = eval_view(X, size, crop)
-        outs.append(model(view))
-        if tta != "none":
-            outs.append(model(view.flip(-1)))
-    return torch.stack(outs).mean(0)
+        view = eval_view(X, size, crop).to(device, memory_format=torch.channels_last)
+        with _mixed_precision(device):
+            outs.append(model(view).float())
+            if tta != "none":
+                outs.append(model(view.flip(-1)).float())
+    return torch.stack(outs).mean(0).cpu()
 
 
 @torch.no_grad()
@@ -325,26 +338,29 @@ class Recipe:
 RECIPE = Recipe()
 
 
-@cached
+@cached(keys={"data_dir": identity, "device": pick_device})
 def train(recipe: Recipe = RECIPE, data_dir: str | None = None, seed: int = 0,
-          threads: int = 2, show: bool | None = None) -> tuple[ResNet, dict]:
-    """Train ``recipe`` from scratch on ``threads`` torch threads (restored after);
-    returns ``(model, history)``.
+          threads: int = 2, device: str | torch.device | None = None,
+          show: bool | None = None) -> tuple[ResNet, dict]:
+    """Train ``recipe`` from scratch on ``device`` (see :func:`hw2.runtime.pick_device`;
+    on CUDA with bf16 mixed precision) and ``threads`` torch threads (restored after);
+    returns ``(model, history)``, the model on the CPU.
 
     ``history`` has per-epoch ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``
     (validation on the plain view, without test-time augmentation),
     the final ``val_acc_tta`` and ``test_acc`` (with TTA), ``train_seconds`` (the
     training steps alone), ``wall_seconds`` (the whole call: loading, training and
-    per-epoch validation) and the test predictions. Accuracies are fractions.
-    ``data_dir`` defaults to the downloader's cache.
+    per-epoch validation), the test predictions and ``test_files`` (relative to the data
+    folder). Accuracies are fractions. ``data_dir`` defaults to the downloader's cache.
     """
     if not isinstance(recipe, Recipe):
         raise TypeError(f"recipe must be a catsdogs.Recipe, got {type(recipe).__name__}")
     with using_threads(threads):
-        return _train(recipe, data_dir, seed, show)
+        return _train(recipe, data_dir, seed, pick_device(device), show)
 
 
-def _train(r: Recipe, data_dir: str | None, seed: int, show: bool | None) -> tuple[ResNet, dict]:
+def _train(r: Recipe, data_dir: str | None, seed: int, device: torch.device,
+           show: bool | None) -> tuple[ResNet, dict]:
     start = time.perf_counter()
     data_dir = str(data_dir if data_dir is not None else cats_and_dogs())
     data = load_tensors(data_dir, r.store)
@@ -353,7 +369,7 @@ def _train(r: Recipe, data_dir: str | None, seed: int, show: bool | None) -> tup
     generator = torch.Generator().manual_seed(seed)
     model = ResNet(r.width, r.blocks, image_size=r.size, stem_stride=r.stem_stride,
                    store_size=r.store, tta=r.tta)
-    model = model.to(memory_format=torch.channels_last)
+    model = model.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=r.lr, momentum=0.9, nesterov=True,
                                 weight_decay=r.weight_decay)
     steps_per_epoch = len(X) // r.batch_size
@@ -363,8 +379,9 @@ def _train(r: Recipe, data_dir: str | None, seed: int, show: bool | None) -> tup
                                                 "val_acc"]}
     # The per-epoch validation view never changes: prepare it once.
     X_val, y_val = data["val"]
-    val_views = [eval_view(X_val[i:i + 250], r.size).contiguous(
-        memory_format=torch.channels_last) for i in range(0, len(X_val), 250)]
+    val_views = [eval_view(X_val[i:i + 250], r.size).to(
+        device, memory_format=torch.channels_last) for i in range(0, len(X_val), 250)]
+    y_val = y_val.to(device)
     seconds = 0.0
     for _ in progress(range(r.epochs), desc="epochs", show=show, every=60.0):
         with Timer() as timer:
@@ -373,9 +390,11 @@ def _train(r: Recipe, data_dir: str | None, seed: int, show: bool | None) -> tup
             total_loss, correct, seen = 0.0, 0, 0
             for step in range(steps_per_epoch):
                 idx = order[step * r.batch_size:(step + 1) * r.batch_size]
-                batch = augment(X[idx], r.size, generator).contiguous(
-                    memory_format=torch.channels_last)
-                loss, hits = batch_loss(model, batch, y[idx], r.label_smoothing)
+                batch = augment(X[idx], r.size, generator).to(
+                    device, memory_format=torch.channels_last)
+                with _mixed_precision(device):
+                    loss, hits = batch_loss(model, batch, y[idx].to(device),
+                                            r.label_smoothing)
                 train_step(loss, optimizer, scheduler)
                 total_loss += loss.item() * len(idx)
                 correct += hits
@@ -385,7 +404,8 @@ def _train(r: Recipe, data_dir: str | None, seed: int, show: bool | None) -> tup
         history["train_acc"].append(correct / seen)
         model.eval()
         with torch.no_grad():
-            logits = torch.cat([model(v) for v in val_views])
+            with _mixed_precision(device):
+                logits = torch.cat([model(v).float() for v in val_views])
         history["val_loss"].append(F.cross_entropy(logits, y_val).item())
         history["val_acc"].append((logits.argmax(1) == y_val).float().mean().item())
     history["train_seconds"] = seconds
@@ -393,10 +413,10 @@ def _train(r: Recipe, data_dir: str | None, seed: int, show: bool | None) -> tup
     _, history["test_acc"], probs = evaluate(model, *data["test"], r.size, tta=r.tta)
     history["test_probs"] = probs
     history["test_labels"] = data["test"][1]
-    history["test_paths"] = data["test_paths"]
+    history["test_files"] = data["test_files"]
     model.eval()
     history["wall_seconds"] = time.perf_counter() - start
-    return model.to(memory_format=torch.contiguous_format), history
+    return model.cpu().to(memory_format=torch.contiguous_format), history
 
 
 @torch.no_grad()

@@ -41,6 +41,7 @@ __all__ = [
     "DatasetError",
     "cats_and_dogs",
     "data_root",
+    "identity",
     "verify_tree",
 ]
 
@@ -98,6 +99,19 @@ def verify_tree(folder: str | os.PathLike[str]) -> None:
             raise DatasetError(f"missing file {path}")
         if _sha256(path) != digest:
             raise DatasetError(f"sha256 mismatch for {path}")
+
+
+def identity(folder: str | os.PathLike[str] | None = None) -> str:
+    """What a data folder holds, wherever it sits: sha256 over every file's path inside
+    the folder and its sha256. Results computed from the data are keyed on this, so the
+    same data in another folder reuses them. ``None`` means the downloader's folder."""
+    folder = Path(folder) if folder is not None else cats_and_dogs()
+    if not folder.is_dir():
+        raise ValueError(f"folder {folder} is not a directory")
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(f"{path.relative_to(folder).as_posix()} {_sha256(path)}\n".encode())
+    return h.hexdigest()
 
 
 def _download(url: str, dest: Path, retries: int, progress: bool | None) -> None:

@@ -9,9 +9,10 @@ and training scores every head on every sequence. The alternative the chapter
 measured and set aside appends the delay, one-hot, to every input step
 (``encoding="input"``).
 
-Both trainers follow the book's contract: ``train_*(recipe, ..., seed, show)`` returns
-``(model, history)``, with per-step ``train_loss`` and ``train_acc`` (fractions),
-``train_seconds`` (the steps) and ``wall_seconds`` (the call).
+Both trainers follow the book's contract: ``train_*(recipe, ..., seed, device, show)``
+returns ``(model, history)``, the model on the CPU, with per-step ``train_loss`` and
+``train_acc`` (fractions), ``train_seconds`` (the steps) and ``wall_seconds`` (the call).
+Batches are drawn on the CPU from the seed, so a seed gives the same data on any device.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from torch.utils.data import IterableDataset
 
 from .cache import cached
 from .checks import check_int
-from .runtime import Timer, progress
+from .runtime import Timer, pick_device, progress
 
 __all__ = [
     "FIXED",
@@ -308,9 +309,10 @@ VARIABLE = Recipe(hidden_size=192, steps=2000, lr=7e-3)
 
 
 def _train(model: nn.Module, recipe: Recipe, variable: bool, seed: int, delay: int,
-           show: bool | None) -> dict:
+           device: torch.device, show: bool | None) -> dict:
     """One loop for both models: Adam with a one-cycle schedule on fresh batches."""
     r = recipe
+    model.to(device)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=r.lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=r.lr,
@@ -324,14 +326,15 @@ def _train(model: nn.Module, recipe: Recipe, variable: bool, seed: int, delay: i
                 x, _, _ = echo_batch(r.batch_size, r.seq_length, delay=0, generator=generator)
                 d = torch.arange(model.max_delay + 1)
                 y = torch.stack([_delayed(x, torch.full_like(x[:, 0], k)) for k in d], 2)
+                x, y = x.to(device), y.to(device)
                 logits = model.all_heads(F.one_hot(x, N_SYMBOLS).float())
             elif variable:
-                x, d, y = echo_batch(r.batch_size, r.seq_length, max_delay=model.max_delay,
-                                     generator=generator)
+                x, d, y = (t.to(device) for t in echo_batch(
+                    r.batch_size, r.seq_length, max_delay=model.max_delay, generator=generator))
                 logits = model(F.one_hot(x, N_SYMBOLS).float(), d)
             else:
-                x, d, y = echo_batch(r.batch_size, r.seq_length, delay=delay,
-                                     generator=generator)
+                x, d, y = (t.to(device) for t in echo_batch(
+                    r.batch_size, r.seq_length, delay=delay, generator=generator))
                 logits = model(F.one_hot(x, N_SYMBOLS).float())
             loss = F.cross_entropy(logits.reshape(-1, N_SYMBOLS), y.reshape(-1))
             optimizer.zero_grad()
@@ -340,7 +343,7 @@ def _train(model: nn.Module, recipe: Recipe, variable: bool, seed: int, delay: i
             schedule.step()
             history["train_loss"].append(loss.item())
             history["train_acc"].append((logits.argmax(-1) == y).float().mean().item())
-    model.eval()
+    model.eval().cpu()
     history["train_seconds"] = timer.seconds
     return history
 
@@ -350,8 +353,9 @@ def _check_recipe(recipe: Recipe) -> None:
         raise TypeError(f"recipe must be an echo.Recipe, got {type(recipe).__name__}")
 
 
-@cached
+@cached(keys={"device": pick_device})
 def train_echo(recipe: Recipe = FIXED, delay: int = 4, seed: int = 0,
+               device: str | torch.device | None = None,
                show: bool | None = None) -> tuple[GRUMemory, dict]:
     """Part B.3: train a :class:`GRUMemory` to echo at ``delay``; returns
     ``(model, history)`` as the module docstring says."""
@@ -359,14 +363,15 @@ def train_echo(recipe: Recipe = FIXED, delay: int = 4, seed: int = 0,
     _check_recipe(recipe)
     torch.manual_seed(seed)
     model = GRUMemory(recipe.hidden_size)
-    history = _train(model, recipe, False, seed, delay, show)
+    history = _train(model, recipe, False, seed, delay, pick_device(device), show)
     history["wall_seconds"] = time.perf_counter() - start
     return model, history
 
 
-@cached
+@cached(keys={"device": pick_device})
 def train_variable_delay(recipe: Recipe = VARIABLE, max_delay: int = 8,
                          encoding: str = "heads", seed: int = 0,
+                         device: str | torch.device | None = None,
                          show: bool | None = None) -> tuple[VariableDelayGRUMemory, dict]:
     """Part B.5: train a :class:`VariableDelayGRUMemory` for delays ``0 ... max_delay``;
     returns ``(model, history)`` as the module docstring says."""
@@ -374,6 +379,6 @@ def train_variable_delay(recipe: Recipe = VARIABLE, max_delay: int = 8,
     _check_recipe(recipe)
     torch.manual_seed(seed)
     model = VariableDelayGRUMemory(recipe.hidden_size, max_delay, encoding=encoding)
-    history = _train(model, recipe, True, seed, 0, show)
+    history = _train(model, recipe, True, seed, 0, pick_device(device), show)
     history["wall_seconds"] = time.perf_counter() - start
     return model, history

@@ -28,7 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .cache import cached
-from .runtime import Timer, progress
+from .runtime import Timer, pick_device, progress
 from .temporal_order import SYMBOLS, TemporalOrder, make_generators
 
 __all__ = ["FIX", "HIST_EDGES", "SECTION8", "Config", "LSTMClassifier", "big_updates",
@@ -189,10 +189,11 @@ def update_ceiling(config: Config, n_params: int, alpha: float = 0.99) -> float:
 class _Run:
     """Everything a training run changes: model, optimiser, schedule, data stream."""
 
-    def __init__(self, config: Config, epochs: int, model_seed: int, data_seed: int):
+    def __init__(self, config: Config, epochs: int, model_seed: int, data_seed: int,
+                 device: torch.device):
         torch.manual_seed(model_seed)
-        self.config = config
-        self.model = LSTMClassifier()
+        self.config, self.device = config, device
+        self.model = LSTMClassifier().to(device)
         self.params = list(self.model.parameters())
         self.names = [n for n, _ in self.model.named_parameters()]
         self.train_gen, self.test_gen = make_generators(
@@ -217,8 +218,9 @@ class _Run:
         self.update_history: list[float] = []  # every update norm so far (for update_cap)
 
     def checkpoint(self) -> dict:
-        return copy.deepcopy({"model": self.model.state_dict(),
-                              "optimizer": self.optimizer.state_dict(),
+        """The run's state, on the CPU (so a history works anywhere)."""
+        return copy.deepcopy({"model": _on_cpu(self.model.state_dict()),
+                              "optimizer": _on_cpu(self.optimizer.state_dict()),
                               "scheduler": self.scheduler.state_dict(),
                               "rng": self.train_gen.rng.get_state(),
                               "grad_history": self.grad_history,
@@ -247,6 +249,7 @@ class _Run:
         model.train()
         losses, correct, seen = [], 0, 0
         for x, y in self.train_gen:
+            x, y = x.to(self.device), y.to(self.device)
             t = self.scheduler.last_epoch  # the global step: the schedule counts them
             logits = model(x)
             loss = F.cross_entropy(logits, y)
@@ -297,7 +300,7 @@ class _Run:
             h["step_max"].append(step.max().item())
             h["step_loss"].append(loss.item())
             if keep:
-                h["weights"].append([p.detach().clone() for p in params])
+                h["weights"].append([p.detach().cpu().clone() for p in params])
             losses.append(loss.item())
             correct += int((logits.argmax(1) == y).sum())
             seen += len(y)
@@ -305,11 +308,11 @@ class _Run:
         h["train_loss_mean"].append(float(np.mean(losses)))
         h["train_acc"].append(correct / seen)
         if keep:
-            h["last_train_batch"].append((x, y))
+            h["last_train_batch"].append((x.cpu(), y.cpu()))
         model.eval()
         # All test batches in one forward pass (the same numbers, far fewer calls).
         batches = list(self.test_gen)
-        x, y = (torch.cat(parts) for parts in zip(*batches))
+        x, y = (torch.cat(parts).to(self.device) for parts in zip(*batches))
         with torch.no_grad():
             logits = model(x)
         per_sample = F.cross_entropy(logits, y, reduction="none")
@@ -321,6 +324,17 @@ class _Run:
             h["last_test_batch"].append(batches[-1])
         for n, p in zip(self.names, params):
             h["weight_norm"][n].append(p.detach().norm().item())
+
+
+def _on_cpu(state: object) -> object:
+    """``state`` (nested dicts and lists of tensors) with every tensor on the CPU."""
+    if isinstance(state, torch.Tensor):
+        return state.cpu()
+    if isinstance(state, dict):
+        return {k: _on_cpu(v) for k, v in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(_on_cpu(v) for v in state)
+    return state
 
 
 def _history(names: list[str]) -> dict:
@@ -336,16 +350,17 @@ def _history(names: list[str]) -> dict:
 HIST_EDGES = np.linspace(-3, 3, 42)  # bins of the weight histograms
 
 
-@cached
+@cached(keys={"device": pick_device})
 def train(config: Config = SECTION8, epochs: int = 100, model_seed: int = 1,
-          data_seed: int = 8382,
+          data_seed: int = 8382, device: str | torch.device | None = None,
           show: bool | None = None) -> tuple[LSTMClassifier, dict]:
-    """Run one training procedure (1.3 and part C); returns ``(model, history)``: the
-    trained model (evaluation mode) and the keys described in the module docstring,
+    """Run one training procedure (1.3 and part C) on ``device`` (see
+    :func:`hw2.runtime.pick_device`); returns ``(model, history)``: the trained model
+    (evaluation mode, on the CPU) and the keys described in the module docstring,
     ``checkpoints`` (one per epoch start, and one after the last epoch),
     ``train_seconds`` (the epochs) and ``wall_seconds`` (the call)."""
     start = time.perf_counter()
-    run = _Run(config, epochs, model_seed, data_seed)
+    run = _Run(config, epochs, model_seed, data_seed, pick_device(device))
     h = _history(run.names)
     hist = []
     with Timer() as timer:
@@ -359,9 +374,9 @@ def train(config: Config = SECTION8, epochs: int = 100, model_seed: int = 1,
     h["train_seconds"] = timer.seconds
     h["config"] = asdict(config)
     h.update(epochs=epochs, model_seed=model_seed, data_seed=data_seed,
-             steps_per_epoch=run.steps_per_epoch)
+             steps_per_epoch=run.steps_per_epoch, device=str(run.device))
     h["wall_seconds"] = time.perf_counter() - start
-    return run.model.eval(), h
+    return run.model.eval().cpu(), h
 
 
 def train_section8(fix: bool, epochs: int = 100) -> tuple[LSTMClassifier, dict]:
@@ -398,7 +413,8 @@ def replay(h: dict, first: int, last: int, intervene: dict[int, float | str] | N
     if not 0 <= first <= last < len(h["train_loss"]):
         raise ValueError(f"first, last: need 0 <= first <= last < {len(h['train_loss'])}, "
                          f"got {first}, {last}")
-    run = _Run(Config(**h["config"]), h["epochs"], h["model_seed"], h["data_seed"])
+    run = _Run(Config(**h["config"]), h["epochs"], h["model_seed"], h["data_seed"],
+               torch.device(h["device"]))
     run.restore(h["checkpoints"][first])
     out = _history(run.names)
     for _ in range(first, last + 1):

@@ -1,4 +1,10 @@
-"""What every page and trainer shares at run time: seeding, threads, progress, timing.
+"""What every page and trainer shares at run time: seeding, threads, device, progress,
+timing.
+
+One rule for devices: trainers take ``device=None``, which is :func:`pick_device`'s
+choice: ``HW2_DEVICE`` if set (the book build sets ``cpu``, so the book's numbers are
+the CPU's), else CUDA when available, else the CPU. Trainers return their models on the
+CPU, so that what they return works anywhere.
 
 One rule for progress bars: trainers take ``show=None``, which shows a bar in a
 terminal or a notebook and none in the built book (the build sets ``HW2_PROGRESS=0``,
@@ -21,8 +27,8 @@ from tqdm import tqdm
 
 from .checks import check_int
 
-__all__ = ["Timer", "progress", "seed_everything", "set_threads", "setup", "shows_progress",
-           "using_threads"]
+__all__ = ["Timer", "pick_device", "progress", "seed_everything", "set_threads", "setup",
+           "shows_progress", "using_threads"]
 
 T = TypeVar("T")
 
@@ -67,6 +73,20 @@ def using_threads(threads: int) -> Iterator[int]:
         yield set_threads(threads)
     finally:
         torch.set_num_threads(before)
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """The device a trainer runs on, as the module docstring's rule says."""
+    if device is None:
+        device = os.environ.get("HW2_DEVICE") or ("cuda" if torch.cuda.is_available()
+                                                  else "cpu")
+    if not isinstance(device, str | torch.device):
+        raise TypeError(f"device must be a str, a torch.device or None, got "
+                        f"{type(device).__name__}")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device: {err}") from None
 
 
 def shows_progress(show: bool | None) -> bool:
