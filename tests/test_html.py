@@ -31,6 +31,7 @@ def test_every_page_is_built_without_error_output(html_dir, page):
     text = read(html_dir, page)
     assert "Traceback (most recent call last)" not in text
     assert "output stderr" not in text
+    assert not re.search(r"\d+%\|", text), "a progress bar in the executed page"
 
 
 def test_intro_has_glued_number_exercise_and_dropdown_solution(html_dir):
@@ -60,3 +61,29 @@ def test_notebook_pages_offer_colab_and_download(html_dir, page):
     text = read(html_dir, page)
     assert f"colab.research.google.com/github/hw2-book/hw2-book/blob/main/book/{page}.ipynb" in text
     assert f"_sources/book/{page}.ipynb" in text
+
+
+EXERCISE_PAGES = ["intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "catsdogs"]
+
+
+@pytest.mark.parametrize("page", EXERCISE_PAGES)
+def test_try_first_no_cell_between_an_exercise_and_its_solution(html_dir, page):
+    """Nothing that could give an answer away (a code cell, input or output) stands
+    after an exercise, before the next exercise or heading, outside a solution."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(read(html_dir, page), "html.parser")
+    main = soup.find("main") or soup
+    open_exercise, exposed, exercises = None, [], 0
+    for tag in main.find_all(True):
+        classes = tag.get("class") or []
+        if "exercise" in classes and "admonition" in classes:
+            open_exercise = tag.get("id") or "exercise"
+            exercises += 1
+        elif tag.name in ("h1", "h2", "h3", "h4"):
+            open_exercise = None
+        elif "cell" in classes and open_exercise is not None and not tag.find_parent(
+                class_="solution"):
+            exposed.append((open_exercise, tag.get_text(" ", strip=True)[:80]))
+    assert exercises > 0
+    assert exposed == []
