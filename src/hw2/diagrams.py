@@ -29,13 +29,14 @@ class Diagram:
     width: float
     height: float
     scale: float = 0.62
+    bottom: float = -0.1
     nodes: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.fig, self.ax = plt.subplots(figsize=(self.width * self.scale,
-                                                  self.height * self.scale))
+                                                  (self.height - self.bottom) * self.scale))
         self.ax.set_xlim(0, self.width)
-        self.ax.set_ylim(-0.1, self.height)
+        self.ax.set_ylim(self.bottom, self.height)
         self.ax.set_aspect("equal")
         self.ax.axis("off")
         self.fig.patch.set_facecolor("white")
@@ -75,7 +76,7 @@ class Diagram:
 
     def arrow(self, a: str, b: str, label: str = "", via: list[tuple[float, float]] | None = None,
               label_at: float = 0.5, offset: tuple[float, float] = (0.0, 0.18),
-              color: str = INK, style: str = "-|>") -> None:
+              color: str = INK, style: str = "-|>", ls: str = "-") -> None:
         """Arrow from node ``a`` to node ``b``, optionally through corner points ``via``."""
         pa, pb = self.nodes[a][:2], self.nodes[b][:2]
         points = [pa, *(via or []), pb]
@@ -83,10 +84,10 @@ class Diagram:
         end = self._border(b, points[-2])
         points = [start, *(via or []), end]
         for p, q in zip(points[:-2], points[1:-1]):
-            self.ax.plot([p[0], q[0]], [p[1], q[1]], color=color, lw=1.3)
+            self.ax.plot([p[0], q[0]], [p[1], q[1]], color=color, lw=1.3, ls=ls)
         self.ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle=style,
                                           mutation_scale=12, color=color, lw=1.3,
-                                          shrinkA=0, shrinkB=0))
+                                          shrinkA=0, shrinkB=0, linestyle=ls))
         if label:
             p, q = points[0], points[1]
             if len(points) > 2:
@@ -143,8 +144,9 @@ def gated_rnn_cell() -> plt.Figure:
 
 def gated_rnn_unrolled(steps: int = 3) -> plt.Figure:
     """Question 1.2.1 (a): the cell unrolled over ``steps`` time steps; the same weights
-    ``W_c, W_h, W_x`` in every cell."""
-    d = Diagram(2.6 + 3.2 * steps, 3.6)
+    ``W_c, W_h, W_x`` in every cell. Each step's output is its state ``h[t]``, which is
+    also what the next step reads (the gate ``c[t]`` stays inside the cell)."""
+    d = Diagram(1.4 + 3.2 * steps, 3.6)
     d.signal("h0", (0.8, 2.0), "$h[0]=0$")
     prev = "h0"
     for t in range(1, steps + 1):
@@ -152,13 +154,11 @@ def gated_rnn_unrolled(steps: int = 3) -> plt.Figure:
         d.box(f"cell{t}", (x0, 2.0), "gated cell\n$W_c, W_h, W_x$", color=OP, w=1.9, h=1.1,
               size=9)
         d.signal(f"x{t}", (x0, 0.4), f"$x[{t}]$")
-        d.signal(f"c{t}", (x0, 3.3), f"$c[{t}]$", size=10)
+        d.signal(f"h{t}", (x0, 3.3), f"$h[{t}]$", size=10)
         d.arrow(f"x{t}", f"cell{t}")
-        d.arrow(f"cell{t}", f"c{t}")
+        d.arrow(f"cell{t}", f"h{t}")
         d.arrow(prev, f"cell{t}", "" if t == 1 else f"$h[{t - 1}]$", offset=(0, 0.08))
         prev = f"cell{t}"
-    d.signal("hT", (1.9 + 3.2 * steps, 2.0), f"$h[{steps}]$")
-    d.arrow(prev, "hT")
     return d.done()
 
 
@@ -167,7 +167,7 @@ def attention_rnn_cell() -> plt.Figure:
     source ``s_i`` (``x[t]``, ``h[t-1]``, ``h[t-2]``): its query and key meet in a dot
     product, the three scores go through one softargmax, and each weight scales its
     value before the sum."""
-    d = Diagram(15.0, 8.0)
+    d = Diagram(15.4, 8.0, bottom=-1.5)
     sources = ["$x[t]$", "$h[t-1]$", "$h[t-2]$"]
     d.box("softmax", (6.6, 7.3), "softargmax", color=OP, w=11.4, h=0.6, size=11)
     for i, text in enumerate(sources):
@@ -201,6 +201,10 @@ def attention_rnn_cell() -> plt.Figure:
     d.arrow("d1", "h1")
     d.arrow("h1", "d2")
     d.arrow("d2", "h2")
+    # The loop closes: the delayed states are the sources of the next step (dashed).
+    d.arrow("h1", "s1", via=[(14.75, 5.2), (14.75, -0.55), (6.2, -0.55)], ls="--")
+    d.arrow("h2", "s2", via=[(15.15, 7.4), (15.15, -1.15), (10.4, -1.15)], ls="--")
+    d.note((3.6, -0.85), "dashed: the delayed states\nare the next step's sources", size=9)
     return d.done()
 
 
