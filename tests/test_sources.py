@@ -131,8 +131,9 @@ def test_stamp_lands_in_the_first_code_cell_only():
     text = (ROOT / "book" / "intro.md").read_text()
     stamped, files = hw2_sphinx.stamp_page(text, ".md")
     assert stamped.count(hw2_sphinx.STAMP) == 1
-    assert {f.name for f in files} == {"__init__.py", "checks.py", "runtime.py"}
+    assert {f.name for f in files} == {"__init__.py", "checks.py", "glue.py", "runtime.py"}
     assert len(stamped.splitlines()) == len(text.splitlines()) + 1  # one option line
-    assert f":{hw2_sphinx.STAMP}: {sources.fingerprint(['hw2', 'runtime'])} torch==" in stamped
+    fingerprint = sources.fingerprint(["hw2", "glue", "runtime"])
+    assert f":{hw2_sphinx.STAMP}: {fingerprint} torch==" in stamped
     plain = "# no code\n"
     assert hw2_sphinx.stamp_page(plain, ".md") == (plain, [])
