@@ -26,3 +26,16 @@ export HW2_CACHE_DIR="${HW2_CACHE_DIR:-$PWD/_build/.hw2-cache}"
 # results) keep no progress bars and run on the CPU: the book shows the CPU's numbers.
 export HW2_PROGRESS=0
 export HW2_DEVICE=cpu
+
+# The machine's own browser, never a downloaded one, prints the PDF and runs the browser
+# check: HW2_CHROME (and HW2_CHROMEDRIVER) if set (CI on GitHub: the runner's Chrome),
+# else Debian's chromium and chromedriver, installed with apt-get when run as root.
+ensure_browser() {
+  if [ -n "${HW2_CHROME:-}" ] || { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+    return 0
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing chromium and chromium-driver from Debian"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}

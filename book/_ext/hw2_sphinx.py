@@ -16,6 +16,9 @@ again. While a page is read, :func:`_follow_package` therefore
 So an edit to one module re-executes exactly the pages that import it. A page reverted
 to an earlier source finds its earlier executed copy again.
 
+**The single-page build** (the PDF's source) needs myst-nb's hidden-input cells drawn
+as in the HTML build.
+
 **Duplicate scripts.** sphinx-thebe registers its inline configuration script once per
 read phase; when Sphinx re-reads pages in the same build, the same
 ``const THEBE_JS_URL = ...`` script is emitted twice and the browser reports a
@@ -87,6 +90,12 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.connect("source-read", _follow_package)
+    # myst-nb draws hidden-input cells for the html builder only; the single-page build
+    # behind the PDF needs the same (another builder name, the same HTML).
+    from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
+
+    app.add_node(HideCodeCellNode, override=True,
+                 singlehtml=(visit_HideCellInput, depart_HideCellInput))
     # Late, after the other extensions have added their scripts for this page.
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
