@@ -24,7 +24,7 @@ def gated_case(draw):
 
 
 def reference_forward(x, W_c, W_h, W_x):
-    """Equations (1)-(2) written out again, for autograd."""
+    """The homework's equations (1)-(2) written out again, for autograd."""
     h = torch.zeros(W_x.shape[0], dtype=x.dtype)
     hs = []
     for x_t in x:

@@ -104,3 +104,32 @@ def test_the_pdf_holds_every_chapter_with_solutions_open(html_dir):
         assert " ".join(title.split()) in text, title
     # Solutions are printed unfolded: an answer that sits inside a dropdown is there.
     assert "Answer: a little." in text and "Solution to" in text
+
+
+@pytest.mark.parametrize("page, labels", [
+    ("conv", ["eq-conv-out"]),
+    ("gated_rnn", ["eq-gated-gate", "eq-gated-state"]),
+    ("attention_rnn", ["eq-attn-qkv", "eq-attn-score", "eq-attn-weights", "eq-attn-state"]),
+])
+def test_key_equations_are_numbered_and_referenced(html_dir, page, labels):
+    text = read(html_dir, page)
+    numbers = []
+    for label in labels:  # each a numbered, linkable equation (numbered through the book)
+        found = re.search(rf'id="equation-{label}".*?<span class="eqno">\((\d+)\)', text,
+                          re.DOTALL)
+        assert found, label
+        numbers.append(int(found.group(1)))
+    assert numbers == list(range(numbers[0], numbers[0] + len(labels)))
+    # The page refers to its equations by their numbers, never by typed ones.
+    assert f'href="#equation-{labels[0]}"' in text
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_figure_says_what_it_shows(html_dir, page):
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(read(html_dir, page), "html.parser")
+    main = soup.find("article") or soup
+    for img in main.find_all("img"):
+        alt = img.get("alt", "")
+        assert alt and "_images/" not in alt and alt != img.get("src"), img.get("src")

@@ -106,7 +106,7 @@ class Diagram:
 
 
 def gated_rnn_cell() -> plt.Figure:
-    """Question 1.2.1 (a): one step of equations (1)-(2), with every symbol."""
+    """Question 1.2.1 (a): one step of the homework's equations (1)-(2), with every symbol."""
     d = Diagram(12.4, 6.2)
     d.signal("x", (2.0, 0.5), "$x[t]$")
     d.signal("hp", (0.7, 4.3), "$h[t-1]$")
@@ -163,10 +163,10 @@ def gated_rnn_unrolled(steps: int = 3) -> plt.Figure:
 
 
 def attention_rnn_cell() -> plt.Figure:
-    """Question 1.2.2 (a): one step of AttentionRNN(2), equations (3)-(8). One column per
-    source ``s_i`` (``x[t]``, ``h[t-1]``, ``h[t-2]``): its query and key meet in a dot
-    product, the three scores go through one softargmax, and each weight scales its
-    value before the sum."""
+    """Question 1.2.2 (a): one step of AttentionRNN(2), the homework's equations (3)-(8).
+    One column per source ``s_i`` (``x[t]``, ``h[t-1]``, ``h[t-2]``): its query and key
+    meet in a dot product, the three scores go through one softargmax, and each weight
+    scales its value before the sum; dashed arrows close the loop back to the sources."""
     d = Diagram(15.4, 8.0, bottom=-1.5)
     sources = ["$x[t]$", "$h[t-1]$", "$h[t-2]$"]
     d.box("softmax", (6.6, 7.3), "softargmax", color=OP, w=11.4, h=0.6, size=11)

@@ -34,8 +34,9 @@ def _check(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Ten
 
 def forward(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
             W_x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Equations (1)-(2) over a sequence ``x`` of shape ``(T, n)``: returns ``(h, c)``,
-    each ``(T, m)`` (question 1.2.1 (b): ``c[t]`` has the dimension ``m`` of ``h[t]``)."""
+    """The homework's equations (1)-(2) over a sequence ``x`` of shape ``(T, n)``: returns
+    ``(h, c)``, each ``(T, m)`` (question 1.2.1 (b): ``c[t]`` has the dimension ``m`` of
+    ``h[t]``)."""
     _check(x, W_c, W_h, W_x)
     h_prev = x.new_zeros(W_x.shape[0])
     hs, cs = [], []
