@@ -1,8 +1,8 @@
 """Print the whole book to one PDF: every page, math rendered, figures in, solutions open.
 
 Called by build_book.sh after the single-page build (``_build/pdf/_build/singlehtml``).
-It opens that page in the machine's own headless Chromium or Chrome (``HW2_CHROME``, else
-``chromium``, ``google-chrome``), unfolds every solution, waits for MathJax, and prints.
+It opens that page in the machine's own headless browser (browser.py says which),
+unfolds every solution, waits for MathJax, and prints.
 The PDF is written beside the target and renamed into place, so a reader never downloads
 half a file.
 
@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import browser
 
 # Unfold every solution and wait for MathJax, then tell Chromium the page is ready.
 UNFOLD = """
@@ -36,13 +37,6 @@ window.addEventListener("load", () => {
 """
 
 
-def browser() -> str:
-    for candidate in (os.environ.get("HW2_CHROME"), "chromium", "google-chrome", "chrome"):
-        if candidate and shutil.which(candidate):
-            return shutil.which(candidate)
-    raise SystemExit("book_pdf: no Chromium or Chrome here (set HW2_CHROME)")
-
-
 def main(singlehtml: Path, output: Path) -> None:
     index = singlehtml / "index.html"
     text = index.read_text(encoding="utf-8")
@@ -53,15 +47,16 @@ def main(singlehtml: Path, output: Path) -> None:
     # The single page links its assets from the output root (_static/, _images/).
     printable = singlehtml / "print.html"
     printable.write_text(text.replace("</head>", UNFOLD + "</head>", 1), encoding="utf-8")
+    chrome = browser.chrome()
+    if not os.access(chrome, os.X_OK):
+        raise SystemExit(f"book_pdf: no browser at {chrome} (set HW2_CHROME)")
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=output.parent, suffix=".pdf.tmp")
     os.close(fd)
     try:
         with tempfile.TemporaryDirectory() as profile:
             subprocess.run(
-                [browser(), "--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                [chrome, *browser.FLAGS, f"--user-data-dir={profile}",
                  "--virtual-time-budget=60000", "--no-pdf-header-footer",
                  f"--print-to-pdf={tmp}", printable.resolve().as_uri()],
                 check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)

@@ -1,4 +1,4 @@
-"""Screenshot built pages in headless Debian Chromium, with every solution unfolded.
+"""Screenshot built pages in the machine's headless browser, every solution unfolded.
 
     python scripts/screenshot.py conv echo   # -> _build/screenshots/conv.png ...
 
@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import browser
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -21,13 +22,11 @@ OUT = ROOT / "_build" / "screenshots"
 def main(pages: list[str], width: int = 1280) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", f"--window-size={width},1000",
+    options.binary_location = browser.chrome()
+    for flag in [*browser.FLAGS, f"--window-size={width},1000",
                  f"--user-data-dir={tempfile.mkdtemp()}"]:
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = webdriver.Chrome(service=Service(browser.chromedriver()), options=options)
     try:
         for page in pages:
             driver.get((ROOT / "_build" / "html" / "book" / f"{page}.html").as_uri())

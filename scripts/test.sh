@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-ruff check src tests benchmarks book  # notebooks included
+ruff check src tests benchmarks book scripts  # notebooks included
 ensure_browser  # for the browser check (scripts/env.sh)
 pytest tests "$@"
 pytest --nbmake --nbmake-timeout=900 book/*.ipynb

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -17,9 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-CHROMIUM = os.environ.get("HW2_CHROME") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = (os.environ.get("HW2_CHROMEDRIVER") or shutil.which("chromedriver")
-                or "/usr/bin/chromedriver")
+sys.path.insert(0, str(ROOT / "scripts"))
+import browser  # noqa: E402  (scripts/browser.py: which browser, with which flags)
+
+CHROMIUM, CHROMEDRIVER = browser.chrome(), browser.chromedriver()
 
 pytestmark = pytest.mark.browser
 
@@ -52,10 +53,7 @@ def driver(tmp_path_factory):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--window-size=1280,1600",
+    for flag in [*browser.FLAGS, "--disable-quic", "--window-size=1280,1600",
                  f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
