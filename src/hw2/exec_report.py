@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from . import catsdogs
+from .runtime import pick_device
 
 __all__ = ["PACKAGES", "cpu", "environment"]
 
@@ -54,7 +55,8 @@ def environment() -> dict[str, str]:
     cnn = inspect.signature(catsdogs.train).parameters["threads"].default
     env["torch threads"] = (f"{os.environ.get('HW2_THREADS', '1')} per page; the CNN "
                             f"trains on {cnn}")
-    # hw2 trains and evaluates on the CPU, whatever else the machine has.
-    gpu = f" ({torch.cuda.get_device_name()} present, unused)" if torch.cuda.is_available() else ""
-    env["device"] = "CPU" + gpu
+    # The device the trainers chose (HW2_DEVICE, set to cpu by the build scripts).
+    device = pick_device()
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none"
+    env["device"] = f"{device.type} (CUDA GPU on the machine: {gpu})"
     return env
