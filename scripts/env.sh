@@ -20,10 +20,10 @@ if [ "$(cat "$VENV/.hw2-installed" 2>/dev/null || true)" != "$stamp" ]; then
 fi
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
-# Trained results are cached here so that the book build and nbmake share one training.
+# Trained results are cached here so that the book build and the tests share one training.
 export HW2_CACHE_DIR="${HW2_CACHE_DIR:-$PWD/_build/.hw2-cache}"
-# Pages executed by the build (and by nbmake, which must find the build's trained
-# results) keep no progress bars and run on the CPU: the book shows the CPU's numbers.
+# Pages executed by the build (and the Colab notebooks the tests run, which must find
+# the build's trained results) keep no progress bars and run on the CPU: the book shows the CPU's numbers.
 export HW2_PROGRESS=0
 export HW2_DEVICE=cpu
 

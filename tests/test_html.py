@@ -57,13 +57,6 @@ def test_execution_report_lists_pages(html_dir):
         assert page in text
 
 
-@pytest.mark.parametrize("page", ["loss_curves", "catsdogs", "echo"])
-def test_notebook_pages_offer_colab_and_download(html_dir, page):
-    text = read(html_dir, page)
-    assert f"colab.research.google.com/github/hw2-book/hw2-book/blob/main/book/{page}.ipynb" in text
-    assert f"_sources/book/{page}.ipynb" in text
-
-
 EXERCISE_PAGES = ["intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "catsdogs"]
 
 

@@ -21,13 +21,14 @@ def test_test_tools_are_held_where_they_work_together():
     text = (ROOT / "pyproject.toml").read_text()
     test = re.search(r"^test = \[(.*?)^\]", text, re.MULTILINE | re.DOTALL).group(1)
     assert re.search(r'"ruff==\d', test)  # exact: lint results do not drift
-    assert '"pytest>=8,<10"' in test and '"nbmake>=1.5.5"' in test
+    assert '"pytest>=8,<10"' in test
 
 
 def test_the_lock_holds_jupyter_book_1():
     lock = (ROOT / "requirements-lock.txt").read_text()
     pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", lock, re.MULTILINE))
     assert pins["jupyter-book"].startswith("1.")
-    for tool in ("myst-nb", "sphinx-exercise", "sphinxcontrib-bibtex", "ruff", "pytest", "nbmake"):
+    for tool in ("myst-nb", "sphinx-exercise", "sphinxcontrib-bibtex", "ruff", "pytest",
+                 "nbclient"):
         assert tool in pins, tool
     assert "-c requirements-lock.txt" in (ROOT / "scripts" / "env.sh").read_text()

@@ -1,0 +1,219 @@
+"""The Colab notebooks (book/_ext/colab.py): the conversion of MyST to plain notebooks,
+the buttons that open them, and every notebook run as Colab would run it: a kernel
+where the book's toolchain cannot be imported, a scratch folder, a fresh data folder,
+and the build's trained results (nothing is trained again)."""
+
+from __future__ import annotations
+
+import html as html_module
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+COLAB = HTML / "_colab" / "book"
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+REPO_URL = CONFIG["repository"]["url"]
+NOTEBOOKS = ["intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "catsdogs", "echo"]
+TOOLCHAIN = ("myst_nb", "jupyter_book", "sphinx", "jupyter_cache", "sphinx_exercise",
+             "sphinx_book_theme", "sphinxcontrib")
+RAW_MYST = re.compile(r"\{[a-z][\w:-]*\}`|^\s*(`{3,}|:{3,})\{|^\([\w-]+\)=|\\R(?![A-Za-z])", re.M)
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import colab  # noqa: E402  (the book's extension, not a package)
+
+
+def book(**kw) -> colab.Book:
+    fields = dict(site="https://o.github.io/r/", docname="book/p",
+                  glued={"x": {"text/plain": "0.123456"}, "s": {"text/plain": "'(7, 5)'"},
+                         "fig": {"text/plain": "<Figure>", "image/svg+xml": "<svg/>"}},
+                  exercises={"ex-a": "3"}, equations={"eq-a": "2"}, figures={"fig-a": "1"},
+                  citations={"k1": ("HS97", "book/references.html#id4")},
+                  titles={"book/references": "References"}, macros={"R": r"\mathbb{R}"})
+    fields.update(kw)
+    return colab.Book(**fields)
+
+
+def md(source: str) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": source}
+
+
+def code(source: str) -> dict:
+    return {"cell_type": "code", "metadata": {"tags": ["x"]}, "source": source,
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": "1"}],
+            "execution_count": 1}
+
+
+# --- the conversion -----------------------------------------------------------------
+
+
+def test_roles_become_values_numbers_and_links():
+    text = colab.roles("a {glue:text}`x:.2f`, {glue:text}`s`, {eq}`eq-a`, "
+                       "{cite}`k1`, {doc}`references`", book())
+    assert text == ("a 0.12, (7, 5), (2), [[HS97](https://o.github.io/r/book/references"
+                    ".html#id4)], [References](https://o.github.io/r/book/references.html)")
+
+
+@pytest.mark.parametrize("text", ["{numref}`fig-a`", "{glue:text}`missing`", "{eq}`eq-b`",
+                                  "{cite}`nobody`", "{doc}`elsewhere`"])
+def test_a_role_without_a_plain_form_stops_the_build(text):
+    with pytest.raises(ValueError):
+        colab.roles(text, book())
+
+
+def test_labelled_equations_get_the_books_number_and_macros_expand():
+    text = "$$\nx \\in \\R^n \\Rightarrow y\n$$ (eq-a)\n\n(target)=\n$\\R$"
+    assert colab.math(text, book()) == (
+        "$$\nx \\in \\mathbb{R}^n \\Rightarrow y\n\\tag{2}\n$$\n\n$\\mathbb{R}$")
+
+
+def test_exercises_quote_figures_inline_and_unknown_directives_stop():
+    text = colab.directives("```{exercise}\n:label: ex-a\n\nWhat is $x$?\n```", book())
+    assert text == "> **Exercise 3.**\n>\n> What is $x$?"
+    figure = colab.directives("```{glue:figure} fig\n:name: fig-a\n:alt: A [box]\n\n"
+                              "Caption.\n```", book())
+    assert figure.startswith(r"![A \[box\]](data:image/svg+xml;base64,")
+    assert figure.endswith("*Figure 1.* Caption.")
+    with pytest.raises(ValueError, match="note"):
+        colab.directives("```{note}\nx\n```", book())
+    with pytest.raises(ValueError, match="unclosed"):
+        colab.directives("```{exercise}\n:label: ex-a\nx", book())
+
+
+def test_solutions_fold_prose_in_details_and_code_in_form_view():
+    nb = {"metadata": {"kernelspec": {"name": "python3"}, "accelerator": "GPU"}, "cells": [
+        md("# Title"),
+        code("import hw2"),
+        md("```{exercise}\n:label: ex-a\n\nQ?\n```\n\n```{solution-start} ex-a\n"
+           ":class: dropdown\n```\n**Answer:** {glue:text}`x:.1f`."),
+        code("check()"),
+        md("More of the answer.\n```{solution-end}\n```\nAfter."),
+    ]}
+    out = colab.convert(nb, book(), "INSTALL", "PREFACE")
+    kinds = [(c["cell_type"], c["source"].split("\n")[0]) for c in out["cells"]]
+    assert kinds == [("markdown", "# Title"), ("markdown", "PREFACE"), ("code", "INSTALL"),
+                     ("code", "import hw2"), ("markdown", "> **Exercise 3.**"),
+                     ("code", "# @title Solution to Exercise 3: run to check"),
+                     ("markdown", "<details>")]
+    folded = out["cells"][4]["source"]
+    assert "<summary><b>Solution to Exercise 3</b>" in folded and "**Answer:** 0.1." in folded
+    assert out["cells"][6]["source"].endswith("</details>\n\nAfter.")
+    assert out["cells"][5]["metadata"] == {"cellView": "form"}
+    assert all(c.get("outputs", []) == [] for c in out["cells"])
+    assert out["metadata"]["accelerator"] == "GPU"
+    with pytest.raises(ValueError, match="not closed"):
+        colab.convert({"metadata": {}, "cells": [md("```{solution-start} ex-a\n```")]},
+                      book(), "", "")
+
+
+def test_addresses_come_from_the_repository_setting():
+    assert colab.colab_url("https://github.com/me/fork", "book/conv") == (
+        "https://colab.research.google.com/github/me/fork/blob/colab/book/conv.ipynb")
+    assert colab.site_url("https://github.com/me/fork") == "https://me.github.io/fork/"
+    assert "hw2 @ git+https://github.com/me/fork@abc" in colab.install_cell(
+        "https://github.com/me/fork", "abc")
+    with pytest.raises(ValueError, match="repository.url"):
+        colab.repo_parts("https://gitlab.com/me/fork")
+
+
+def test_the_repository_address_is_written_once():
+    """``repository.url`` in _config.yml is the one place: nothing else repeats it."""
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    org, repo = colab.repo_parts(REPO_URL)
+    written = [f for f in files if (ROOT / f).is_file()
+               and f"{org}/{repo}" in (ROOT / f).read_text(errors="ignore")]
+    assert written == ["_config.yml"]
+
+
+# --- the built notebooks and buttons ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built() -> Path:
+    if not (HTML / "index.html").is_file():
+        pytest.fail("no built book: run `bash scripts/build_book.sh` before the tests")
+    return COLAB
+
+
+@pytest.mark.parametrize("page", NOTEBOOKS)
+def test_the_rocket_and_the_download_give_the_pages_colab_notebook(built, page):
+    html = (HTML / "book" / f"{page}.html").read_text()
+    assert colab.colab_url(REPO_URL, f"book/{page}") in html
+    assert f'href="../_colab/book/{page}.ipynb"' in html
+    assert "colab.research.google.com/github/" not in html.replace(
+        colab.colab_url(REPO_URL, f"book/{page}"), "")
+    assert f"_sources/book/{page}.ipynb" not in html  # the executed page, raw MyST in it
+
+
+def test_pages_without_a_notebook_have_no_launch_button(built):
+    for page in ["exec_report", "references"]:
+        html = (HTML / "book" / f"{page}.html").read_text()
+        assert "colab.research.google.com" not in html
+        assert not (built / f"{page}.ipynb").exists()
+    assert sorted(p.stem for p in built.glob("*.ipynb")) == sorted(NOTEBOOKS)
+
+
+@pytest.mark.parametrize("page", NOTEBOOKS)
+def test_notebooks_read_as_plain_markdown_with_the_books_numbers(built, page):
+    nb = json.loads((built / f"{page}.ipynb").read_text())
+    text = "\n".join(c["source"] for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert not RAW_MYST.search(text), RAW_MYST.search(text)
+    assert text.count("<details>") == text.count("</details>")
+    html = (HTML / "book" / f"{page}.html").read_text()
+    # Every glued number of the page reads the same in the notebook.
+    for value in set(re.findall(r'class="pasted-text">([^<]*)<', html)):
+        value = html_module.unescape(value).replace("\u2019", "'")  # smartquotes
+        assert value in text, value
+    assert all(c["outputs"] == [] for c in nb["cells"] if c["cell_type"] == "code")
+    assert colab.install_cell(REPO_URL, "").split("@")[0] in nb["cells"][2]["source"]
+
+
+def test_the_cnn_notebook_asks_colab_for_a_gpu(built):
+    nb = json.loads((built / "catsdogs.ipynb").read_text())
+    assert nb["metadata"]["accelerator"] == "GPU"
+
+
+# --- run as in Colab ----------------------------------------------------------------
+
+
+def _cached_results() -> set[str]:
+    from hw2.cache import cache_dir
+
+    folder = cache_dir()
+    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+
+
+@pytest.mark.parametrize("page", NOTEBOOKS)
+def test_notebook_runs_as_in_colab(built, page, tmp_path, monkeypatch):
+    """Top to bottom, in a kernel that cannot import the book's toolchain, from a scratch
+    folder, with a data folder of its own, on the build's trained results."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    if "HW2_DATA_URL" not in os.environ and page == "catsdogs":
+        pytest.skip("no HW2_DATA_URL: the CNN notebook would download from the internet")
+    nb = nbformat.read(built / f"{page}.ipynb", as_version=4)
+    block = ("import sys\n"
+             f"for name in {TOOLCHAIN!r}:\n"
+             "    sys.modules[name] = None  # as in Colab: not installed\n")
+    nb.cells.insert(0, nbformat.v4.new_code_cell(block))
+    monkeypatch.setenv("HW2_DATA_DIR", str(tmp_path / "data"))  # a fresh data folder
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    before = _cached_results()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(scratch)}}).execute()
+    assert _cached_results() == before, "the notebook trained or prepared something again"
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    if page == "catsdogs":
+        assert (tmp_path / "data" / "cats_and_dogs_filtered").is_dir()
