@@ -367,7 +367,7 @@ def train(config: Config = SECTION8, epochs: int = 100, model_seed: int = 1,
         for _ in progress(range(epochs), desc="epochs", show=show):
             h["checkpoints"].append(run.checkpoint())
             run.epoch(h, {}, keep=False)
-            flat = torch.cat([p.detach().flatten() for p in run.params]).numpy()
+            flat = torch.cat([p.detach().flatten() for p in run.params]).cpu().numpy()
             hist.append(np.histogram(flat, bins=HIST_EDGES)[0])
     h["checkpoints"].append(run.checkpoint())
     h["weight_hist"] = np.stack(hist)
