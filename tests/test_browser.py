@@ -92,3 +92,31 @@ def test_intro_renders_math_images_and_no_console_errors(driver, server, tmp_pat
               if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
     assert errors == []
     driver.save_screenshot(str(ROOT / "_build" / "intro-screenshot.png"))
+
+
+@pytest.mark.parametrize("page", ["gated_rnn", "catsdogs", "loss_curves"])
+def test_on_a_phone_figures_stay_legible_and_only_their_box_scrolls(driver, server, page):
+    """At 390 px the page itself never scrolls sideways; a plot drawn for the text column
+    keeps at least 600 px (or its own width), scrolling inside its box."""
+    driver.set_window_size(390, 900)
+    try:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        driver.get(f"{server}/book/{page}.html")
+        WebDriverWait(driver, 60).until(
+            lambda d: d.execute_script("return document.readyState === 'complete'"))
+        driver.execute_script(  # unfold every solution
+            "document.querySelectorAll('button.toggle-button').forEach(b => b.click());"
+            "document.querySelectorAll('details').forEach(d => d.open = true)")
+        viewport, page_width = driver.execute_script(
+            "return [document.documentElement.clientWidth,"
+            " document.documentElement.scrollWidth]")
+        assert page_width <= viewport
+        shrunk = driver.execute_script(
+            "return Array.from(document.querySelectorAll('div.cell_output img, figure img'))"
+            ".filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width > 0)"
+            ".filter(i => i.getBoundingClientRect().width + 1 < Math.min(i.naturalWidth, 600))"
+            ".map(i => i.src)")
+        assert shrunk == []
+    finally:
+        driver.set_window_size(1280, 1600)
