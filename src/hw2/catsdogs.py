@@ -127,25 +127,27 @@ def load_tensors(data_dir: str, store: int = 80, split_seed: int = 42) -> dict:
 
 
 def _normalise(x: torch.Tensor) -> torch.Tensor:
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
+    mean = torch.tensor(MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
     return (x - mean) / std
 
 
 def augment(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
     """Training augmentation on a ``uint8`` batch; returns normalised floats
-    ``(N, 3, size, size)``: random scale/aspect/shift/rotation and flip in one affine
-    warp, then brightness, contrast and saturation jitter."""
+    ``(N, 3, size, size)`` on ``x``'s device: random scale/aspect/shift/rotation and
+    flip in one affine warp, then brightness, contrast and saturation jitter. The random
+    draws come from ``generator`` (on the CPU), so a seed gives the same views on every
+    device; the image work runs where ``x`` is (on a GPU, off the CPU's critical path)."""
     n = x.shape[0]
 
     def uniform(low: float, high: float) -> torch.Tensor:
-        return low + (high - low) * torch.rand(n, generator=generator)
+        return (low + (high - low) * torch.rand(n, generator=generator)).to(x.device)
 
     x = x.float() / 255
     scale = uniform(0.70, 1.0)            # fraction of the stored image kept
     aspect = torch.exp(uniform(-0.2, 0.2))
     angle = uniform(-15, 15) * torch.pi / 180
-    flip = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0)
+    flip = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0).to(x.device)
     sx, sy = scale * aspect.sqrt(), scale / aspect.sqrt()
     tx, ty = uniform(-1, 1) * (1 - sx).clamp(min=0), uniform(-1, 1) * (1 - sy).clamp(min=0)
     cos, sin = torch.cos(angle), torch.sin(angle)
@@ -364,7 +366,8 @@ def _train(r: Recipe, data_dir: str | None, seed: int, device: torch.device,
     start = time.perf_counter()
     data_dir = str(data_dir if data_dir is not None else cats_and_dogs())
     data = load_tensors(data_dir, r.store)
-    X, y = data["train"]
+    # The stored images live on the device: each batch is augmented there.
+    X, y = (t.to(device) for t in data["train"])
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = ResNet(r.width, r.blocks, image_size=r.size, stem_stride=r.stem_stride,
@@ -390,10 +393,11 @@ def _train(r: Recipe, data_dir: str | None, seed: int, device: torch.device,
             total_loss, correct, seen = 0.0, 0, 0
             for step in range(steps_per_epoch):
                 idx = order[step * r.batch_size:(step + 1) * r.batch_size]
-                batch = augment(X[idx], r.size, generator).to(
-                    device, memory_format=torch.channels_last)
+                idx = idx.to(device)
+                batch = augment(X[idx], r.size, generator).contiguous(
+                    memory_format=torch.channels_last)
                 with _mixed_precision(device):
-                    loss, hits = batch_loss(model, batch, y[idx].to(device),
+                    loss, hits = batch_loss(model, batch, y[idx],
                                             r.label_smoothing)
                 train_step(loss, optimizer, scheduler)
                 total_loss += loss.item() * len(idx)
