@@ -335,8 +335,8 @@ def _preface(app, docname: str, nb: dict, revision: str) -> str:
             "compute them again.*")
     if nb["metadata"].get("accelerator") == "GPU":
         text += ("\n\n**Use a GPU runtime** (Runtime → Change runtime type → a GPU) "
-                 "before you run it: training then takes minutes instead of a quarter "
-                 "of an hour.")
+                 "before you run it: training then runs on the GPU instead of the "
+                 "runtime's CPU cores.")
     return text
 
 
