@@ -32,7 +32,7 @@ import copy
 import json
 import re
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -293,35 +293,42 @@ def _revision(app) -> str:
         return app.config.html_theme_options.get("repository_branch", "main")
 
 
-def _book(app, docname: str, executed: Path) -> Book:
-    env, numbers = app.env, app.env.toc_fignumbers.get(docname, {})
-    labels = env.domaindata["std"]["labels"]
-    def by_label(figtype: str, prefix: str = "") -> dict[str, str]:
-        found = {}
-        for label, (doc, node_id, _) in labels.items():
-            if doc == docname and node_id in numbers.get(figtype, {}):
-                found[label] = ".".join(map(str, numbers[figtype][node_id]))
-        for node_id, number in numbers.get(figtype, {}).items():
-            if node_id.startswith(prefix) and prefix:
-                found[node_id[len(prefix):]] = ".".join(map(str, number))
-        return found
-    glue_file = executed.with_suffix(".glue.json")
-    glued = json.loads(glue_file.read_text()) if glue_file.exists() else {}
-    citations = {}
-    for c in env.domaindata["cite"]["citations"]:
-        citations[c.key] = (c.formatted_entry.label,
-                            f"{c.bibliography_key.docname}.html#{c.citation_id}")
+def _common(app) -> Book:
+    """What every page's notebook refers to alike: the site, citations, titles, macros."""
+    env = app.env
+    citations = {c.key: (c.formatted_entry.label,
+                         f"{c.bibliography_key.docname}.html#{c.citation_id}")
+                 for c in env.domaindata["cite"]["citations"]}
     macros = (app.config.mathjax3_config or {}).get("tex", {}).get("macros", {})
     return Book(
         site=site_url(_repo_url(app)),
-        glued={k: v["data"] for k, v in glued.items()},
-        exercises=by_label("exercise"),
-        equations=by_label("displaymath", prefix="equation-"),
-        figures=by_label("figure"),
         citations=citations,
         titles={d: t.astext() for d, t in env.titles.items()},
         macros={k: v if isinstance(v, str) else v[0] for k, v in macros.items()},
+    )
+
+
+def _page(common: Book, app, docname: str, executed: Path) -> Book:
+    """``common`` with one page's glued values and the numbers Sphinx gave its
+    exercises, figures (by label) and equations (node ids ``equation-<label>``)."""
+    numbers = {figtype: {node_id: ".".join(map(str, n)) for node_id, n in ids.items()}
+               for figtype, ids in app.env.toc_fignumbers.get(docname, {}).items()}
+    label_of = {node_id: label for label, (doc, node_id, _)
+                in app.env.domaindata["std"]["labels"].items() if doc == docname}
+
+    def labelled(figtype: str) -> dict[str, str]:
+        return {label_of[i]: n for i, n in numbers.get(figtype, {}).items() if i in label_of}
+
+    glue_file = executed.with_suffix(".glue.json")
+    glued = json.loads(glue_file.read_text()) if glue_file.exists() else {}
+    return replace(
+        common,
         docname=docname,
+        glued={k: v["data"] for k, v in glued.items()},
+        exercises=labelled("exercise"),
+        figures=labelled("figure"),
+        equations={i.removeprefix("equation-"): n
+                   for i, n in numbers.get("displaymath", {}).items()},
     )
 
 
@@ -347,10 +354,11 @@ def _write_notebooks(app, exception) -> None:
     out_dir = Path(app.outdir) / FOLDER
     revision = _revision(app)
     install = install_cell(_repo_url(app), revision)
+    common = _common(app)
     for docname in colab_docs(app):
         executed = executed_dir / f"{docname}.ipynb"
         nb = json.loads(executed.read_text())
-        colab = convert(nb, _book(app, docname, executed), install,
+        colab = convert(nb, _page(common, app, docname, executed), install,
                         _preface(app, docname, nb, revision))
         target = out_dir / f"{docname}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
