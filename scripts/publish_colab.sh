@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 folder=_build/html/_colab
 remote="${REMOTE:-origin}"
 [ -d "$folder/book" ] || { echo "no $folder/book: build the book first" >&2; exit 1; }
+# A throwaway index, so the repository's own index and work tree are never touched. git
+# wants a missing file (an empty one is a corrupt index): reserve a name, then remove it.
 index="$(mktemp)"
 trap 'rm -f "$index"' EXIT
 rm -f "$index"

@@ -63,16 +63,21 @@ def driver(tmp_path_factory):
 
 
 def open_page(driver, url: str) -> None:
+    """Load ``url`` and, where the page loads MathJax (pages with math), wait until it
+    has typeset the page."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(url)
     WebDriverWait(driver, 60).until(
         lambda d: d.execute_script(
-            "return document.readyState === 'complete' && window.MathJax !== undefined"
-            " && MathJax.startup !== undefined && MathJax.startup.promise !== undefined")
+            "return document.readyState === 'complete'"
+            " && (!document.querySelector('script[src*=\"mathjax\"]')"
+            " || (window.MathJax !== undefined && MathJax.startup !== undefined"
+            " && MathJax.startup.promise !== undefined))")
     )
     driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
+        "if (!window.MathJax) { done(true); return; }"
         "MathJax.startup.promise.then(() => done(true), () => done(false));"
     )
 
@@ -100,11 +105,7 @@ def test_on_a_phone_figures_stay_legible_and_only_their_box_scrolls(driver, serv
     keeps at least 600 px (or its own width), scrolling inside its box."""
     driver.set_window_size(390, 900)
     try:
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        driver.get(f"{server}/book/{page}.html")
-        WebDriverWait(driver, 60).until(
-            lambda d: d.execute_script("return document.readyState === 'complete'"))
+        open_page(driver, f"{server}/book/{page}.html")
         driver.execute_script(  # unfold every solution
             "document.querySelectorAll('button.toggle-button').forEach(b => b.click());"
             "document.querySelectorAll('details').forEach(d => d.open = true)")
