@@ -1,23 +1,56 @@
-"""Benchmark for theory 1.3 / practical C: time one 100-epoch run of the section's
-configuration and of the fix, from scratch, on one thread (bar: 30 s each). Not a test.
+"""Benchmark for theory 1.3 / practical C: one 100-epoch run of the section's
+configuration and of the fix, from scratch, on one thread, in each arithmetic setting
+(:mod:`hw2.arithmetic`), one after the other; prints the time of each and what pinning
+the arithmetic costs (pinned ÷ native, measured in this process's run). Not a test.
 
-    python benchmarks/loss_curves.py
+    python benchmarks/loss_curves.py            # measure
+    python benchmarks/loss_curves.py --record   # also record the pinned section run's
+                                                # fingerprint in hw2/manifests/
+
+The record is what the chapter compares a rebuild with: a pinned run on another x86 CPU
+should have the same fingerprint (same torch version).
 """
 
 from __future__ import annotations
 
-from hw2 import loss_curves
-from hw2.runtime import setup
+import argparse
+import json
+
+import torch
+
+from hw2 import arithmetic, loss_curves
+from hw2.sources import PACKAGE_DIR
+
+RECORD = PACKAGE_DIR / "manifests" / "loss_curves_pinned.json"
 
 
 def main() -> None:
-    setup(seed=0, threads=1)
-    for name, config in [("section", loss_curves.SECTION8), ("fix", loss_curves.FIX)]:
-        _, h = loss_curves.train(config, use_cache=False)
-        row = loss_curves.summary(h)
-        print(f"{name:8}: {h['train_seconds']:5.1f} s for 100 epochs; max rise train "
-              f"{row['rise_train']:.2f}, test {row['rise_test']:.2f}; final test accuracy "
-              f"{row['final_acc']:.1%}; passes practical C's rule: {row['passes']}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", action="store_true",
+                        help="record the pinned section run's fingerprint")
+    args = parser.parse_args()
+    seconds = {}
+    for setting in arithmetic.SETTINGS:
+        for name, config in [("section", loss_curves.SECTION8), ("fix", loss_curves.FIX)]:
+            _, h = loss_curves.train(config, arithmetic=setting, use_cache=False)
+            row = loss_curves.summary(h)
+            seconds[setting, name] = h["train_seconds"]
+            found = loss_curves.jumps_of(h)
+            print(f"{setting:12} {name:8}: {h['train_seconds']:5.1f} s; jumps train "
+                  f"{found['train']}, test {found['test']}; max rise train "
+                  f"{row['rise_train']:.2f}, test {row['rise_test']:.2f}; final test "
+                  f"accuracy {row['final_acc']:.1%}; passes: {row['passes']}; "
+                  f"fingerprint {loss_curves.fingerprint(h)}")
+            if args.record and setting == "pinned" and name == "section":
+                cpu = arithmetic.cpu()
+                record = {"fingerprint": loss_curves.fingerprint(h),
+                          "cpu": f"{cpu['model']} ({cpu.get('vector units', '')})",
+                          "torch": torch.__version__}
+                RECORD.write_text(json.dumps(record, indent=1) + "\n")
+                print(f"recorded in {RECORD}")
+    for name in ("section", "fix"):
+        ratio = seconds["pinned", name] / seconds["native", name]
+        print(f"pinned / native time, {name}: {ratio:.2f}")
 
 
 if __name__ == "__main__":

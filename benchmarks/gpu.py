@@ -1,4 +1,6 @@
 """The three trainers on a CUDA device, as a student's GPU runtime would run them.
+(Not named cuda.py: a script's folder comes first on the import path, and torch imports
+a package named ``cuda``.)
 
 Which question it serves: do the book's trainers run on a GPU (Colab's), with the same
 recipes, how long do they take there, and do they reach the book's accuracies? The
@@ -8,7 +10,7 @@ the images of ``--data`` (any folder with ``train/`` and ``validation/``, each w
 archive cannot travel). Every run is fresh (no result cache) and runs twice, to see
 whether a seed repeats a run on the same device.
 
-    python benchmarks/cuda.py --data PATH --out results/cuda.json
+    python benchmarks/gpu.py --data PATH --out results/cuda.json
 """
 
 from __future__ import annotations
