@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Run every test: ruff, unit tests of src/hw2, the Colab notebooks run as in Colab
-# (tests/test_colab.py), and checks of the built HTML and PDF (build the book first
-# with scripts/build_book.sh).
+# Run every test: ruff, the loss-curves page in other arithmetic
+# (scripts/other_arithmetic.py), unit tests of src/hw2, the Colab notebooks run as in
+# Colab (tests/test_colab.py), and checks of the built HTML and PDF (build the book
+# first with scripts/build_book.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 ruff check src tests benchmarks book scripts  # notebooks included
 ensure_browser  # for the browser check (scripts/env.sh)
+# The loss-curves page executed again in arithmetic other than the build's, on a fresh
+# result cache: every claim it makes must hold for the run it gets (about 10 minutes).
+python scripts/other_arithmetic.py
 pytest tests "$@"

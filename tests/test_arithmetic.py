@@ -36,17 +36,29 @@ def test_identity_keys_what_the_result_depends_on():
     assert "pinned" in arithmetic.describe("pinned")
 
 
-def _capability() -> tuple[str, str | None]:
+def _capability() -> tuple[str, str | None, str | None]:
     import torch
 
-    return torch.backends.cpu.get_cpu_capability(), os.environ.get("MKL_CBWR")
+    return (torch.backends.cpu.get_cpu_capability(), os.environ.get("MKL_CBWR"),
+            os.environ.get("HW2_TEST_MARK"))
 
 
-def test_run_starts_processes_in_the_setting():
+def _tensors(n: int) -> list:
+    import torch
+
+    return [torch.full((3,), float(i)) for i in range(n)]
+
+
+def test_run_starts_processes_in_the_setting(monkeypatch):
+    monkeypatch.setenv("HW2_TEST_MARK", "kept")  # the rest of the environment goes along
     (pinned,) = arithmetic.run(_capability, [{}], "pinned", workers=1)
-    assert pinned == ("DEFAULT", "COMPATIBLE")
+    assert pinned == ("DEFAULT", "COMPATIBLE", "kept")
+    assert os.environ["HW2_TEST_MARK"] == "kept" and "MKL_CBWR" not in os.environ
     native = arithmetic.run(_capability, [{}, {}], "native", workers=2)
     assert native[0] == native[1] and native[0][1] is None
+    # many tensors come back whole (a history holds thousands)
+    (back,) = arithmetic.run(_tensors, [{"n": 5000}], "native", workers=1)
+    assert len(back) == 5000 and back[-1].tolist() == [4999.0] * 3
     assert arithmetic.run(_capability, [], "native") == []
     with pytest.raises(ValueError, match="workers"):
         arithmetic.run(_capability, [{}], "native", workers=0)

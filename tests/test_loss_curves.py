@@ -53,12 +53,67 @@ def test_jumps_ignore_the_way_down_from_the_plateau():
     assert loss_curves.jumps(plateau_noise, threshold=0.3, learned=0.5) == [6]
 
 
-def test_passes_needs_both_curves_flat_and_100_percent():
+def test_passes_needs_both_curves_flat_and_the_final_accuracy():
     flat = {"train_loss": [1.4, 0.5, 0.1], "test_loss": [1.4, 0.6, 0.1],
-            "test_acc": [0.25, 0.8, 1.0]}
+            "test_acc": [0.25, 1.0, 0.995]}
     assert loss_curves.passes(flat)
     assert not loss_curves.passes({**flat, "test_loss": [1.4, 0.1, 0.35]})
-    assert not loss_curves.passes({**flat, "test_acc": [0.25, 0.8, 0.999]})
+    assert not loss_curves.passes({**flat, "train_loss": [1.4, 0.1, 0.31]})
+    assert not loss_curves.passes({**flat, "test_acc": [0.25, 1.0, 0.994]})
+    assert loss_curves.passes({**flat, "test_loss": [1.4, 0.1, 0.3]})  # 0.2: on the bar
+
+
+def _row(curve="train", epoch=5, removed=True, all_removed=True, capped_big=()):
+    return {"curve": curve, "epoch": epoch, "previous": 0.4, "value": 1.9, "suspect": 99,
+            "capped_value": 0.4 if removed else 1.5, "removed": removed,
+            "all_removed": all_removed, "all_capped_value": 0.4 if all_removed else 1.2,
+            "capped_big": list(capped_big), "batch_part": 0.1, "steps_part": 1.4}
+
+
+def test_findings_read_right_for_every_count():
+    assert loss_curves.findings([]) == "The run has no jump to explain."
+    assert loss_curves.findings([_row()]).startswith(
+        "Capping that single update removes the jump.")
+    assert "removes every one of the 2 jumps" in loss_curves.findings([_row(), _row()])
+    text = loss_curves.findings([_row(), _row("test", 7, False, True, [120])])
+    assert "removes 1 of the 2 jumps" in text
+    assert "test curve's jump at epoch 7" in text and "passes to step 120" in text
+    assert "a run of large updates" in text
+    text = loss_curves.findings([_row(removed=False, all_removed=False)])
+    assert "does not remove the jump" in text and "batch part" not in text
+    assert "+0.10 is the plotted batch" in text
+
+
+def test_together_and_shared_suspects():
+    assert loss_curves.together({"train": [3], "test": [5]}) == (
+        "The two curves never jump in the same epoch.")
+    assert "in the same epochs" in loss_curves.together({"train": [3, 5], "test": [3, 5]})
+    assert "at epoch 3;" in loss_curves.together({"train": [3, 5], "test": [3]})
+    rows = [{**_row(), "suspect": 10}, {**_row("test"), "suspect": 10}]
+    assert "one step is the suspect of both" in loss_curves.shared_suspects(rows)
+    rows[1]["suspect"] = 11
+    assert "its own suspect" in loss_curves.shared_suspects(rows)
+    assert loss_curves.shared_suspects(rows[:1]) == ""
+
+
+def test_verdicts_count_right():
+    ok = {"train_loss": [1.4, 0.1], "test_loss": [1.4, 0.1], "test_acc": [0.3, 1.0]}
+    bad = {**ok, "test_acc": [0.3, 0.9]}
+    assert loss_curves.verdicts([("a", ok)]) == "It passes."
+    assert loss_curves.verdicts([("a", ok), ("b", ok), ("c", ok)]) == "All 3 pass."
+    assert loss_curves.verdicts([("a", bad), ("b", bad)]) == "Neither passes."
+    assert loss_curves.verdicts([("a", ok), ("b", bad)]) == "1 of the 2 pass; b does not."
+
+
+def test_reference_check_compares_fingerprints():
+    h = {"step_loss": [1.0, 0.5], "grad_norm": [2.0, 1.0], "arithmetic": "pinned",
+         "device": "cpu"}
+    same = {"fingerprint": loss_curves.fingerprint(h), "cpu": "X", "torch": torch.__version__}
+    assert loss_curves.reference_check(h, same).startswith("Checked")
+    assert loss_curves.reference_check(h, {**same, "fingerprint": "0"}).startswith("Not so")
+    assert "not compared" in loss_curves.reference_check(h, {**same, "torch": "0.0"})
+    assert "did not use" in loss_curves.reference_check({**h, "arithmetic": "native"}, same)
+    assert loss_curves.fingerprint(h) != loss_curves.fingerprint({**h, "step_loss": [1.0, 0.4]})
 
 
 EASY = loss_curves.Config(difficulty="EASY", batch_size=100, lr=3e-3, clip=1.0,
@@ -137,6 +192,10 @@ def test_explain_jump_attributes_the_plotted_value(easy_run):
         assert r["path"][-1] == pytest.approx(h[f"{curve}_loss"][2], abs=1e-6)
         assert r["path_start"] < r["suspect"] <= r["path_start"] + spe
         assert r["update_ratio"] > 0 and r["typical_update"] > 0
+        # every update of the window capped at its typical size: none is bigger after
+        assert r["removed"] == (r["capped_value"] - r["previous"] <= loss_curves.JUMP)
+        assert r["batch_part"] + r["steps_part"] == pytest.approx(r["value"] - r["previous"],
+                                                                  abs=1e-6)
     with pytest.raises(ValueError, match="curve"):
         loss_curves.explain_jump(h, 2, "val")
     with pytest.raises(ValueError, match="epoch"):
@@ -173,3 +232,20 @@ def test_training_runs_on_each_device(tmp_path, monkeypatch, device):
     assert next(model.parameters()).device.type == "cpu" and h["device"].startswith(device)
     assert all(v.device.type == "cpu" for v in h["checkpoints"][-1]["model"].values())
     assert loss_curves.replay(h, 0, 0)["train_loss"] == h["train_loss"][:1]
+
+
+def test_runs_in_another_arithmetic_run_elsewhere_and_replay_there(tmp_path, monkeypatch):
+    """This test process computes natively; a pinned run is computed in a pinned process,
+    and its replay (in that process's arithmetic again) reproduces it exactly."""
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    _, pinned = loss_curves.train(EASY, epochs=2, arithmetic="pinned")
+    _, native = loss_curves.train(EASY, epochs=2, arithmetic="native")
+    assert (pinned["arithmetic"], native["arithmetic"]) == ("pinned", "native")
+    again = loss_curves.replay(pinned, 0, 1)
+    assert again["train_loss"] == pinned["train_loss"]
+    assert again["grad_norm"] == pinned["grad_norm"]
+    # a second pinned call is the cached one; a native one is another cache entry
+    assert loss_curves.train(EASY, epochs=2, arithmetic="pinned")[1]["wall_seconds"] == (
+        pinned["wall_seconds"])
+    with pytest.raises(ValueError, match="setting"):
+        loss_curves.train(EASY, epochs=2, arithmetic="fast")

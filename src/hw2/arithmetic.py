@@ -21,6 +21,7 @@ on a GPU, a run's arithmetic is the platform's own.
 
 from __future__ import annotations
 
+import io
 import os
 import platform
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CUSTOM", "DEFAULT", "SETTINGS", "VARIABLES", "cpu", "current", "describe",
+__all__ = ["CUSTOM", "DEFAULT", "SETTINGS", "VARIABLES", "cpu", "describe",
            "environment", "identity", "matches", "resolve", "run", "values"]
 
 # The variables that choose torch's CPU arithmetic; a setting gives each a value or
@@ -69,12 +70,17 @@ def resolve(setting: str | None = None) -> str:
     return setting
 
 
+def _x86() -> bool:
+    return platform.machine().lower() in ("x86_64", "amd64")
+
+
 def values(setting: str | None = None) -> dict[str, str]:
-    """The arithmetic variables that ``setting`` sets (the others it leaves unset)."""
+    """The arithmetic variables that ``setting`` sets (the others it leaves unset). The
+    pins name x86 kernels, so off x86 they are left unset."""
     setting = resolve(setting)
     if setting == CUSTOM:
         return {k: v for k, v in _STARTED.items() if v is not None}
-    return SETTINGS[setting]
+    return SETTINGS[setting] if _x86() else {}
 
 
 def environment(setting: str | None = None) -> dict[str, str]:
@@ -83,13 +89,6 @@ def environment(setting: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
     env.update(values(setting))
     return env
-
-
-def current() -> str:
-    """The setting this process's torch computes in: the named one whose variables
-    match the environment it started with, else :data:`CUSTOM`."""
-    started = {k: v for k, v in _STARTED.items() if v is not None}
-    return next((name for name, vals in SETTINGS.items() if vals == started), CUSTOM)
 
 
 def matches(setting: str | None = None) -> bool:
@@ -121,7 +120,7 @@ def identity(setting: str | None = None) -> tuple[str, ...]:
     vector units too (its libraries pick their kernels by them)."""
     setting = resolve(setting)
     machine = platform.machine()
-    if setting == "pinned" and machine in ("x86_64", "AMD64"):
+    if setting == "pinned" and _x86():
         return (setting, "x86_64")
     pins = tuple(f"{k}={v}" for k, v in sorted(values(setting).items()))
     return (setting, *pins, machine, cpu().get("vector units", ""))
@@ -140,9 +139,9 @@ def describe(setting: str | None = None) -> str:
 def _environment(setting: str) -> Iterator[None]:
     """``os.environ`` set to ``setting``'s environment for the block (the processes
     started inside it inherit it), restored after."""
-    saved = dict(os.environ)
+    saved, wanted = dict(os.environ), environment(setting)
     os.environ.clear()
-    os.environ.update(environment(setting))
+    os.environ.update(wanted)
     try:
         yield
     finally:
@@ -150,11 +149,16 @@ def _environment(setting: str) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _one_thread(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+def _one_thread(fn: Callable[..., Any], kwargs: dict[str, Any]) -> bytes:
+    """``fn(**kwargs)`` on one thread, sent back as ``torch.save`` bytes (torch's own
+    pickling of tensors between processes passes a file descriptor per tensor, which
+    a history of many checkpoints exhausts)."""
     import torch
 
     torch.set_num_threads(1)
-    return fn(**kwargs)
+    buffer = io.BytesIO()
+    torch.save(fn(**kwargs), buffer)
+    return buffer.getvalue()
 
 
 def run(fn: Callable[..., Any], calls: list[dict[str, Any]], setting: str | None = None,
@@ -170,6 +174,9 @@ def run(fn: Callable[..., Any], calls: list[dict[str, Any]], setting: str | None
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     if not calls:
         return []
+    import torch
+
     with _environment(setting), ProcessPoolExecutor(
             min(workers, len(calls)), mp_context=get_context("spawn")) as pool:
-        return list(pool.map(_one_thread, [fn] * len(calls), calls))
+        sent = list(pool.map(_one_thread, [fn] * len(calls), calls))
+    return [torch.load(io.BytesIO(data), weights_only=False) for data in sent]

@@ -9,24 +9,32 @@ the data stream); per step the batch loss, the gradient norms, the update norm a
 optimiser's effective per-coordinate step. :func:`replay` restarts from a checkpoint
 and re-runs epochs exactly, optionally capping or skipping chosen updates; that is
 how :func:`explain_jump` proves which update made a plotted jump.
+
+A spiking run amplifies the last bit of every sum, so each run is computed in a named
+floating-point arithmetic (:mod:`hw2.arithmetic`; the book's is ``"pinned"``, the same on
+every x86 CPU), in a fresh process when the current one computes in another; a replay
+runs in the arithmetic of the run it replays, so it reproduces that run exactly.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
 import os
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import arithmetic as arith
+from . import words
 from .cache import cached
 from .runtime import Timer, pick_device, progress
 from .temporal_order import SYMBOLS, TemporalOrder, make_generators
@@ -104,13 +112,21 @@ class Config:
 
 
 SECTION8 = Config()
-# Practical C's fix, chosen on data seeds 1-10. The chapter shows that each spike is one
-# update that RMSprop's per-coordinate division saturates (a gradient far above the
-# running RMS it divides by). Update clipping bounds every tensor's update at the size
-# of an ordinary step; the cap on the whole update at twice the typical one is the
-# chapter's counterfactual made a rule; the cosine schedule shrinks the late steps;
+# Practical C's fix, chosen on the homework's data in three arithmetic settings and on
+# data seeds 1-10 (the chapter shows it on ten others). The chapter shows that each spike
+# is one update that RMSprop's per-coordinate division saturates (a gradient far above
+# the running RMS it divides by). Update clipping bounds every tensor's update at the
+# size of an ordinary step; the cap on the whole update at 1.1 times the typical one is
+# the chapter's counterfactual made a rule (looser caps, 1.25 to 6, rose more on the
+# homework's data in at least one setting); the cosine schedule shrinks the late steps;
 # batches of 50 make each plotted value (one batch) less noisy.
-FIX = Config(lr=1.5e-3, update_clip=1.0, update_cap=2.0, schedule="cosine", batch_size=50)
+FIX = Config(lr=1.5e-3, update_clip=1.0, update_cap=1.1, schedule="cosine", batch_size=50)
+
+
+JUMP = 0.3  # a plotted loss rising by more than this from one epoch to the next jumps
+LEARNED = 1.0  # ... once some earlier plotted loss was below this (off the ln 4 plateau)
+BAR = 0.2  # practical C's rule: no plotted loss rises more than this over its minimum
+FINAL_ACC = 0.995  # ... and the last epoch's test accuracy is at least this
 
 
 def describe(config: Config) -> str:
@@ -131,6 +147,9 @@ def describe(config: Config) -> str:
     if config.update_clip is not None:
         parts.append("each tensor's update clipped to a root-mean-square of "
                      f"{config.update_clip:g} learning rate")
+    if config.update_cap is not None:
+        parts.append(f"each update's norm capped at {config.update_cap:g} times the median "
+                     "of the 100 updates before it")
     if config.eps != Config.eps:
         parts.append(f"eps {config.eps:g}")
     parts.append(f"batches of {config.batch_size}")
@@ -159,14 +178,15 @@ def first_perfect_epoch(accuracies: Iterable[float]) -> int | None:
     return next((e for e, a in enumerate(accuracies) if a >= 1.0), None)
 
 
-def passes(h: dict, bar: float = 0.2) -> bool:
+def passes(h: dict, bar: float = BAR, final_acc: float = FINAL_ACC) -> bool:
     """Practical C's rule: both plotted curves rise by at most ``bar`` over their running
-    minimum, and test accuracy reaches 100% within the run."""
+    minimum, and the last epoch's test accuracy is at least ``final_acc``."""
     return (max(max_rise(h["train_loss"]), max_rise(h["test_loss"])) <= bar
-            and first_perfect_epoch(h["test_acc"]) is not None)
+            and h["test_acc"][-1] >= final_acc)
 
 
-def jumps(losses: Iterable[float], threshold: float = 0.3, learned: float = 1.0) -> list[int]:
+def jumps(losses: Iterable[float], threshold: float = JUMP,
+          learned: float = LEARNED) -> list[int]:
     """The spikes the chapter explains: epochs whose plotted loss rose by more than
     ``threshold`` over the epoch before, once the curve had come down from the
     plateau at ln 4 = 1.39 (some earlier plotted loss below ``learned``). Rises on the
@@ -350,15 +370,29 @@ def _history(names: list[str]) -> dict:
 HIST_EDGES = np.linspace(-3, 3, 42)  # bins of the weight histograms
 
 
-@cached(keys={"device": pick_device})
+def _elsewhere(device: str | torch.device | None, setting: str | None) -> bool:
+    """Whether a CPU computation in ``setting`` must run in a fresh process."""
+    return pick_device(device).type == "cpu" and not arith.matches(setting)
+
+
+@cached(keys={"device": pick_device, "arithmetic": arith.identity})
 def train(config: Config = SECTION8, epochs: int = 100, model_seed: int = 1,
           data_seed: int = 8382, device: str | torch.device | None = None,
+          arithmetic: str | None = None,
           show: bool | None = None) -> tuple[LSTMClassifier, dict]:
     """Run one training procedure (1.3 and part C) on ``device`` (see
-    :func:`hw2.runtime.pick_device`); returns ``(model, history)``: the trained model
+    :func:`hw2.runtime.pick_device`), on a CPU in the floating-point ``arithmetic``
+    (:func:`hw2.arithmetic.resolve`); returns ``(model, history)``: the trained model
     (evaluation mode, on the CPU) and the keys described in the module docstring,
     ``checkpoints`` (one per epoch start, and one after the last epoch),
-    ``train_seconds`` (the epochs) and ``wall_seconds`` (the call)."""
+    ``arithmetic`` (the setting's name), ``train_seconds`` (the epochs) and
+    ``wall_seconds`` (the call)."""
+    setting = arith.resolve(arithmetic)
+    if _elsewhere(device, setting):
+        kwargs = dict(config=config, epochs=epochs, model_seed=model_seed,
+                      data_seed=data_seed, device=device, arithmetic=setting, show=show,
+                      use_cache=False)
+        return arith.run(train, [kwargs], setting, workers=1)[0]
     start = time.perf_counter()
     run = _Run(config, epochs, model_seed, data_seed, pick_device(device))
     h = _history(run.names)
@@ -374,7 +408,7 @@ def train(config: Config = SECTION8, epochs: int = 100, model_seed: int = 1,
     h["train_seconds"] = timer.seconds
     h["config"] = asdict(config)
     h.update(epochs=epochs, model_seed=model_seed, data_seed=data_seed,
-             steps_per_epoch=run.steps_per_epoch, device=str(run.device))
+             steps_per_epoch=run.steps_per_epoch, device=str(run.device), arithmetic=setting)
     h["wall_seconds"] = time.perf_counter() - start
     return run.model.eval().cpu(), h
 
@@ -385,18 +419,20 @@ def train_section8(fix: bool, epochs: int = 100) -> tuple[LSTMClassifier, dict]:
     return train(FIX if fix else SECTION8, epochs=epochs)
 
 
-def _train_one(kwargs: dict) -> None:
-    torch.set_num_threads(1)
+def _fill_cache(**kwargs: object) -> None:
     train(**kwargs)
 
 
 def train_many(runs: list[dict], workers: int | None = None) -> list[tuple[LSTMClassifier, dict]]:
     """``[train(**kw) for kw in runs]``, computed by ``workers`` processes of one thread
-    each (default: ``HW2_WORKERS`` or 2) and shared through the result cache."""
+    each (default: ``HW2_WORKERS`` or 2), one pool per arithmetic, and shared through
+    the result cache."""
     workers = int(os.environ.get("HW2_WORKERS", "2")) if workers is None else workers
-    if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            list(pool.map(_train_one, runs))
+    for setting in dict.fromkeys(arith.resolve(kw.get("arithmetic")) for kw in runs):
+        group = [kw for kw in runs if arith.resolve(kw.get("arithmetic")) == setting]
+        if workers > 1 or _elsewhere(None, setting):
+            arith.run(_fill_cache, [{**kw, "arithmetic": setting} for kw in group],
+                      setting, workers)
     return [train(**kwargs) for kwargs in runs]
 
 
@@ -413,6 +449,9 @@ def replay(h: dict, first: int, last: int, intervene: dict[int, float | str] | N
     if not 0 <= first <= last < len(h["train_loss"]):
         raise ValueError(f"first, last: need 0 <= first <= last < {len(h['train_loss'])}, "
                          f"got {first}, {last}")
+    if _elsewhere(h["device"], h["arithmetic"]):
+        kwargs = dict(h=h, first=first, last=last, intervene=intervene, keep=keep)
+        return arith.run(replay, [kwargs], h["arithmetic"], workers=1)[0]
     run = _Run(Config(**h["config"]), h["epochs"], h["model_seed"], h["data_seed"],
                torch.device(h["device"]))
     run.restore(h["checkpoints"][first])
@@ -439,9 +478,10 @@ def typical(values: list[float], t: int, window: int = 100) -> float:
     return float(np.median(values[max(0, t - window):t])) if t else float(values[0])
 
 
-def explain_jump(h: dict, epoch: int, curve: str = "train", after: int = 0) -> dict:
-    """Which update made the plotted ``curve`` loss jump at ``epoch``, proven by a
-    counterfactual (question 1.3.1).
+def explain_jump(h: dict, epoch: int, curve: str = "train", after: int = 0,
+                 big: float = 10.0) -> dict:
+    """Which updates made the plotted ``curve`` loss jump at ``epoch``, tested by
+    counterfactuals (question 1.3.1).
 
     The plotted value is the loss of one batch: the epoch's last train batch, measured
     before the epoch's last step, or its last test batch, measured after it. Replaying
@@ -449,13 +489,20 @@ def explain_jump(h: dict, epoch: int, curve: str = "train", after: int = 0) -> d
     each of them (``path``) attributes the rise to steps; the step that raised it most
     is the suspect. Then the run is replayed from the same checkpoint with only that
     update's norm capped at the typical update (:func:`typical`), and the plotted value
-    is read again. ``after`` replays that many more epochs, to see what follows.
+    is read again (``capped_value``; ``removed``: it no longer jumps). A capped update
+    can hand the cliff to the next step, so ``capped_big`` lists the steps that were
+    more than ``big`` times the typical update in that replay (``big_steps``: in the
+    run). Last, every update of those steps is capped at its typical size
+    (``all_capped_value``, ``all_removed``). ``after`` replays that many more epochs,
+    to see what follows. Runs in the arithmetic of ``h``.
     """
     if curve not in ("train", "test"):
         raise ValueError(f"curve must be 'train' or 'test', got {curve!r}")
     if not 1 <= epoch < len(h["train_loss"]) - after:
         raise ValueError(f"epoch must be in 1 ... {len(h['train_loss']) - 1 - after}, "
                          f"got {epoch!r}")
+    if _elsewhere(h["device"], h["arithmetic"]):
+        return explain_jumps(h, [(epoch, curve)], after, big, workers=1)[0]
     spe, first, last, key = h["steps_per_epoch"], epoch - 1, epoch + after, f"{curve}_loss"
     replayed = replay(h, first, last, keep=True)
     if replayed[key] != h[key][first:last + 1]:
@@ -472,6 +519,13 @@ def explain_jump(h: dict, epoch: int, curve: str = "train", after: int = 0) -> d
     suspect = start + int(np.argmax(np.diff(path)))
     typical_update = typical(h["update_norm"], suspect)
     capped = replay(h, first, last, intervene={suspect: typical_update})
+    window = range(start, end + 1)
+    norms = {t: typical(h["update_norm"], t) for t in window}  # typical update per step
+    all_capped = replay(h, first, last, intervene=norms)
+
+    def big_steps(updates: list[float]) -> list[int]:
+        return [t for t in window if updates[t - first * spe] > big * norms[t]]
+
     return {
         "epoch": epoch, "curve": curve, "previous": h[key][first], "value": h[key][epoch],
         "suspect": suspect, "suspect_rise": path[suspect - start + 1] - path[suspect - start],
@@ -481,7 +535,171 @@ def explain_jump(h: dict, epoch: int, curve: str = "train", after: int = 0) -> d
         "update_ratio": h["update_norm"][suspect] / typical_update,
         "typical_update": typical_update, "path": path, "path_start": start - 1,
         "capped_value": capped[key][1], "replayed": replayed, "capped": capped,
+        "big_steps": big_steps(h["update_norm"][first * spe:]),
+        "capped_big": big_steps(capped["update_norm"]),
+        "all_capped_value": all_capped[key][1],
+        "removed": capped[key][1] - h[key][first] <= JUMP,
+        "all_removed": all_capped[key][1] - h[key][first] <= JUMP,
+        "batch_part": path[0] - h[key][first], "steps_part": path[-1] - path[0],
     }
+
+
+def explain_jumps(h: dict, wanted: list[tuple[int, str]], after: int = 0,
+                  big: float = 10.0, workers: int | None = None) -> list[dict]:
+    """``[explain_jump(h, epoch, curve, after, big) for epoch, curve in wanted]``,
+    computed by ``workers`` processes in the arithmetic of ``h``."""
+    calls = [dict(h=h, epoch=e, curve=c, after=after, big=big) for e, c in wanted]
+    if pick_device(h["device"]).type != "cpu":
+        return [explain_jump(**kw) for kw in calls]
+    return arith.run(explain_jump, calls, h["arithmetic"], workers)
+
+
+CURVES = ("train", "test")
+
+
+def jumps_of(h: dict) -> dict[str, list[int]]:
+    """The epochs at which each plotted curve of ``h`` jumps (:func:`jumps`)."""
+    return {curve: jumps(h[f"{curve}_loss"]) for curve in CURVES}
+
+
+def together(found: dict[str, list[int]]) -> str:
+    """A sentence on where the two curves' jumps (:func:`jumps_of`) coincide."""
+    both = sorted(set(found["train"]) & set(found["test"]))
+    if not both:
+        return "The two curves never jump in the same epoch."
+    if both == found["train"] == found["test"]:
+        return "The two curves jump together, in the same epochs."
+    return (f"The two curves jump together at {words.epochs(both)}; each of the other "
+            "jumps is on one curve only.")
+
+
+def jump_table(rows: list[dict]) -> str:
+    """The jumps explained by :func:`explain_jump`, as a Markdown table."""
+    lines = ["| epoch | curve | plotted loss: before → at the jump | suspect step "
+             "| its rise of the plotted batch | gradient ÷ typical | update ÷ typical "
+             "| with it capped | with every update capped |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in sorted(rows, key=lambda r: (r["epoch"], r["curve"])):
+        lines.append(
+            f"| {r['epoch']} | {r['curve']} | {r['previous']:.2f} → {r['value']:.2f} "
+            f"| {r['suspect']} | +{r['suspect_rise']:.2f} | {r['grad_ratio']:.0f}× "
+            f"| {r['update_ratio']:.0f}× | {r['capped_value']:.2f} "
+            f"| {r['all_capped_value']:.2f} |")
+    return "\n".join(lines)
+
+
+def shared_suspects(rows: list[dict]) -> str:
+    """A sentence on whether, in epochs where both curves jump, one step is the suspect
+    of both."""
+    by_epoch: dict[int, set[int]] = {}
+    for r in rows:
+        by_epoch.setdefault(r["epoch"], set()).add(r["suspect"])
+    both = [e for e in sorted(by_epoch) if sum(r["epoch"] == e for r in rows) == 2]
+    same = [e for e in both if len(by_epoch[e]) == 1]
+    if not both:
+        return ""
+    if len(same) == len(both):
+        return (f"Where both curves jump in one epoch ({words.epochs(both)}), one step is "
+                "the suspect of both.")
+    if not same:
+        return (f"Where both curves jump in one epoch ({words.epochs(both)}), each curve "
+                "has its own suspect step.")
+    return (f"Where both curves jump in one epoch, one step is the suspect of both in "
+            f"{words.epochs(same)}, and each curve has its own in the others.")
+
+
+def findings(rows: list[dict]) -> str:
+    """What the counterfactuals of :func:`explain_jump` say about a run's jumps
+    (``rows``), in sentences chosen for this run: how many jumps one capped update
+    removes, and for each it does not, what does (question 1.3.1)."""
+    if not rows:
+        return "The run has no jump to explain."
+    removed = [r for r in rows if r["removed"]]
+    n = len(rows)
+    if len(removed) == n:
+        head = ("Capping that single update removes the jump." if n == 1 else
+                f"Capping that single update removes every one of the {n} jumps.")
+    elif not removed:
+        head = ("Capping that single update does not remove the jump." if n == 1 else
+                f"Capping that single update removes none of the {n} jumps.")
+    else:
+        head = f"Capping that single update removes {len(removed)} of the {n} jumps."
+    parts = [head]
+    for r in rows:
+        if r["removed"]:
+            continue
+        text = (f"The {r['curve']} curve's jump at epoch {r['epoch']} ({r['previous']:.2f} to "
+                f"{r['value']:.2f}) stays: with step {r['suspect']} capped it reads "
+                f"{r['capped_value']:.2f}")
+        if r["capped_big"]:
+            noun = "step" if len(r["capped_big"]) == 1 else "steps"
+            text += (f", because the cliff passes to {noun} {words.series(r['capped_big'])}, "
+                     "more than 10 times the typical update in that replay")
+        if r["all_removed"]:
+            text += (f"; with every update of its epoch capped at the typical size it reads "
+                     f"{r['all_capped_value']:.2f}: a run of large updates, not one.")
+        else:
+            text += (f"; even with every update of its epoch capped at the typical size it "
+                     f"reads {r['all_capped_value']:.2f}. Of its rise of "
+                     f"{r['value'] - r['previous']:+.2f}, {r['batch_part']:+.2f} is the "
+                     f"plotted batch being harder than the previous one and "
+                     f"{r['steps_part']:+.2f} what the epoch's steps did to it.")
+        parts.append(text)
+    return " ".join(parts)
+
+
+def sure_wrong_text(n: int) -> str:
+    """The clause on how many sequences a collapsed model gets wrong with more than 90%
+    on a wrong class (question 1.3.2)."""
+    if n == 0:
+        return ", none of them with more than 90% on a wrong class"
+    if n == 1:
+        return (", one of them with more than 90% on a wrong class, which costs more than "
+                "−ln 0.1 ≈ 2.3")
+    return (f", {n} of them with more than 90% on a wrong class, each costing more than "
+            "−ln 0.1 ≈ 2.3")
+
+
+def collapse_text(predicted: list[str]) -> str:
+    """What a model predicts after a jump: ``predicted`` is the sorted list of classes
+    it predicts on a batch."""
+    if len(predicted) == 4:
+        return "still predicts all four classes"
+    noun = "class" if len(predicted) == 1 else "classes"
+    return f"predicts only {noun} {words.series(predicted)}"
+
+
+def reference_check(h: dict, reference: dict | None = None) -> str:
+    """Whether the run ``h`` followed the trajectory recorded in ``reference`` (default:
+    the book's record of the section's pinned run, made by ``benchmarks/loss_curves.py
+    --record``), in a sentence."""
+    if reference is None:
+        reference = json.loads((Path(__file__).parent / "manifests" /
+                                "loss_curves_pinned.json").read_text())
+    mine = fingerprint(h)
+    if h["arithmetic"] != "pinned" or h["device"] != "cpu":
+        return ("This build did not use the pinned arithmetic, so its run is not compared "
+                "with the recorded one.")
+    if reference["torch"] != torch.__version__:
+        return (f"The recorded pinned run was computed with torch {reference['torch']}, this "
+                f"build has {torch.__version__}: the two are not compared.")
+    if mine == reference["fingerprint"]:
+        return (f"Checked: this run's fingerprint (a hash of every step's loss and gradient "
+                f"norm) is {mine}, the one recorded on {reference['cpu']}.")
+    return (f"Not so here: this run's fingerprint (a hash of every step's loss and gradient "
+            f"norm) is {mine}, the one recorded on {reference['cpu']} is "
+            f"{reference['fingerprint']}: on this CPU the pins did not give the same "
+            "arithmetic.")
+
+
+def cost_text(pinned: dict, native: dict) -> str:
+    """What pinning cost: the section's run's training time pinned and native."""
+    ratio = pinned["train_seconds"] / native["train_seconds"]
+    return (f"Pinning costs little: the section's run took {pinned['train_seconds']:.1f} s "
+            f"pinned and {native['train_seconds']:.1f} s in the processor's native "
+            f"arithmetic ({ratio:.2f} times as long)." if ratio < 1.5 else
+            f"Pinning has a cost: the section's run took {pinned['train_seconds']:.1f} s "
+            f"pinned and {native['train_seconds']:.1f} s native ({ratio:.2f} times as long).")
 
 
 def big_updates(h: dict, factor: float = 10.0, window: int = 100) -> list[int]:
@@ -544,6 +762,102 @@ def summary(h: dict) -> dict:
             "first_100": first_perfect_epoch(h["test_acc"]), "final_acc": h["test_acc"][-1],
             "big_updates": len(big_updates(h)), "passes": passes(h),
             "train_seconds": h["train_seconds"]}
+
+
+def _first(h: dict) -> str:
+    first = first_perfect_epoch(h["test_acc"])
+    return "never" if first is None else str(first)
+
+
+def rule_table(named: list[tuple[str, dict]], label: str = "run") -> str:
+    """Runs held against practical C's rule (:func:`passes`), a Markdown row per
+    ``(name, history)``."""
+    lines = [f"| {label} | max rise train | max rise test | first epoch at 100% "
+             "| final test acc | passes |", "|---|---:|---:|---:|---:|:-:|"]
+    for name, h in named:
+        f = summary(h)
+        lines.append(f"| {name} | {f['rise_train']:.2f} | {f['rise_test']:.2f} | {_first(h)} "
+                     f"| {f['final_acc']:.1%} | {'yes' if f['passes'] else 'no'} |")
+    return "\n".join(lines)
+
+
+def settings_table(rows: list[tuple[str, dict, dict]]) -> str:
+    """The section's run and the fix in each arithmetic, a Markdown row per
+    ``(setting, section's history, fix's history)``."""
+    lines = ["| arithmetic | section: train curve jumps at | test curve jumps at "
+             "| fix: max rise train | max rise test | final test acc | passes |",
+             "|---|---|---|---:|---:|---:|:-:|"]
+    for setting, section, fix in rows:
+        found, f = jumps_of(section), summary(fix)
+        lines.append(f"| {setting} | {words.series(found['train']) or 'none'} "
+                     f"| {words.series(found['test']) or 'none'} | {f['rise_train']:.2f} "
+                     f"| {f['rise_test']:.2f} | {f['final_acc']:.1%} "
+                     f"| {'yes' if f['passes'] else 'no'} |")
+    return "\n".join(lines)
+
+
+def verdicts(named: list[tuple[str, dict]]) -> str:
+    """A sentence on how many of the runs ``(name, history)`` pass practical C's rule."""
+    failed = [name for name, h in named if not passes(h)]
+    n = len(named)
+    if not failed:
+        return f"All {n} pass." if n > 2 else ("Both pass." if n == 2 else "It passes.")
+    if len(failed) == n:
+        return f"None of the {n} passes." if n > 2 else ("Neither passes." if n == 2 else
+                                                          "It does not pass.")
+    return (f"{n - len(failed)} of the {n} pass; {words.series(failed)} "
+            f"{'does' if len(failed) == 1 else 'do'} not.")
+
+
+def leftovers(named: list[tuple[str, dict]]) -> tuple[str, str]:
+    """What is left where runs ``(name, history)`` miss practical C's rule: a Markdown
+    table that takes each run's largest rise above :data:`BAR` apart (batch part and
+    steps part, :func:`explain_jump`), and sentences that say what it shows."""
+    slow = [(name, h["test_acc"][-1]) for name, h in named if h["test_acc"][-1] < FINAL_ACC]
+    text = ("Every run ends at or above the accuracy bar." if not slow else
+            "The last epoch's test accuracy is below the bar on " + words.series(
+                f"{name} ({acc:.1%})" for name, acc in slow) + ".")
+    spiky = [(name, h) for name, h in named
+             if max(max_rise(h["train_loss"]), max_rise(h["test_loss"])) > BAR]
+    if not spiky:
+        return "", text + " No run rises above the bar: there is nothing to take apart."
+    lines = ["| data | curve | epoch | change of the plotted loss | batch part | steps part "
+             "| suspect update ÷ typical | value with it capped |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    batch_led = 0
+    for name, h in spiky:
+        curve = max(CURVES, key=lambda c: max_rise(h[f"{c}_loss"]))
+        e = max_rise_epoch(h[f"{curve}_loss"])
+        r = explain_jump(h, e, curve)
+        batch_led += r["batch_part"] > r["steps_part"]
+        lines.append(f"| {name} | {curve} | {e} | {r['value'] - r['previous']:+.2f} "
+                     f"| {r['batch_part']:+.2f} | {r['steps_part']:+.2f} "
+                     f"| {r['update_ratio']:.1f}× | {r['capped_value']:.2f} |")
+    n = len(spiky)
+    led = ("all" if batch_led == n else "none" if not batch_led else f"{batch_led}") \
+        if n > 1 else ("it is" if batch_led else "it is not")
+    if n == 1:
+        text += (f" One run rises above the bar, and {led} led by the batch part: "
+                 + ("the plotted batch was already harder than the previous one before "
+                    "any of the epoch's steps, the noise of a single batch rather than a "
+                    "spike." if batch_led else "the epoch's steps raised it; the last two "
+                    "columns say whether one update, at the cap's size, still does it."))
+    else:
+        text += (f" Of the {n} runs that rise above the bar, {led} "
+                 f"{'is' if batch_led == 1 else 'are'} led by the batch part (the plotted "
+                 "batch was already harder than the previous one before any of the epoch's "
+                 "steps: the noise of a single batch rather than a spike)"
+                 + ("." if batch_led == n else "; in the others the epoch's steps raised "
+                    "it, and the last two columns say whether one update, at the cap's "
+                    "size, still does it."))
+    return "\n".join(lines), text
+
+
+def fingerprint(h: dict) -> str:
+    """A short hash of a run's per-step losses and gradient norms: equal for two runs
+    that followed the same trajectory."""
+    data = np.asarray(h["step_loss"] + h["grad_norm"], dtype=np.float64).tobytes()
+    return hashlib.sha256(data).hexdigest()[:12]
 
 
 # ---------------------------------------------------------------------------------------
