@@ -63,8 +63,10 @@ def test_passes_needs_both_curves_flat_and_the_final_accuracy():
     assert loss_curves.passes({**flat, "test_loss": [1.4, 0.1, 0.3]})  # 0.2: on the bar
 
 
-def _row(curve="train", epoch=5, removed=True, all_removed=True, capped_big=()):
+def _row(curve="train", epoch=5, removed=True, all_removed=True, capped_big=(),
+         later=(0.4, 0.45, 0.5)):
     return {"curve": curve, "epoch": epoch, "previous": 0.4, "value": 1.9, "suspect": 99,
+            "capped": {f"{curve}_loss": [0.4, *later]},
             "capped_value": 0.4 if removed else 1.5, "removed": removed,
             "all_removed": all_removed, "all_capped_value": 0.4 if all_removed else 1.2,
             "capped_big": list(capped_big), "batch_part": 0.1, "steps_part": 1.4}
@@ -79,6 +81,10 @@ def test_findings_read_right_for_every_count():
     assert "removes 1 of the 2 jumps" in text
     assert "test curve's jump at epoch 7" in text and "passes to step 120" in text
     assert "a run of large updates" in text
+    assert "postpones" not in text
+    later = [_row(), _row(later=(0.4, 1.5, 1.6))]
+    assert "But in 1 of those 2 capped replays the run jumps" in loss_curves.findings(later)
+    assert "capped replay jumps in" in loss_curves.findings(later[1:])
     text = loss_curves.findings([_row(removed=False, all_removed=False)])
     assert "does not remove the jump" in text and "batch part" not in text
     assert "+0.10 is the plotted batch" in text
@@ -196,6 +202,9 @@ def test_explain_jump_attributes_the_plotted_value(easy_run):
         assert r["removed"] == (r["capped_value"] - r["previous"] <= loss_curves.JUMP)
         assert r["batch_part"] + r["steps_part"] == pytest.approx(r["value"] - r["previous"],
                                                                   abs=1e-6)
+    # a jump at the last epoch replays no epoch after it
+    (last,) = loss_curves.explain_jumps(h, [(3, "test")], after=2, workers=1)
+    assert len(last["capped"]["test_loss"]) == 2
     with pytest.raises(ValueError, match="curve"):
         loss_curves.explain_jump(h, 2, "val")
     with pytest.raises(ValueError, match="epoch"):

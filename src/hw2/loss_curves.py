@@ -547,8 +547,11 @@ def explain_jump(h: dict, epoch: int, curve: str = "train", after: int = 0,
 def explain_jumps(h: dict, wanted: list[tuple[int, str]], after: int = 0,
                   big: float = 10.0, workers: int | None = None) -> list[dict]:
     """``[explain_jump(h, epoch, curve, after, big) for epoch, curve in wanted]``,
-    computed by ``workers`` processes in the arithmetic of ``h``."""
-    calls = [dict(h=h, epoch=e, curve=c, after=after, big=big) for e, c in wanted]
+    computed by ``workers`` processes in the arithmetic of ``h``; a jump near the end
+    replays only the epochs the run has after it."""
+    last = len(h["train_loss"]) - 1
+    calls = [dict(h=h, epoch=e, curve=c, after=min(after, last - e), big=big)
+             for e, c in wanted]
     if pick_device(h["device"]).type != "cpu":
         return [explain_jump(**kw) for kw in calls]
     return arith.run(explain_jump, calls, h["arithmetic"], workers)
@@ -608,6 +611,23 @@ def shared_suspects(rows: list[dict]) -> str:
             f"{words.epochs(same)}, and each curve has its own in the others.")
 
 
+def _jumps_later(r: dict) -> bool:
+    """Whether the replay with the suspect capped jumps in one of the epochs it replays
+    after the jump's own."""
+    values = r["capped"][f"{r['curve']}_loss"]
+    return any(b - a > JUMP for a, b in zip(values[1:], values[2:]))
+
+
+def _later_text(later: int, removed: int) -> str:
+    epochs = "the replayed epochs that follow"
+    if removed == 1:
+        return (f"But the capped replay jumps in {epochs}: the cliff is still there, and "
+                "capping one update postpones the fall.")
+    which = "every one" if later == removed else f"{later}"
+    return (f"But in {which} of those {removed} capped replays the run jumps in {epochs}: "
+            "the cliff is still there, and capping one update postpones the fall.")
+
+
 def findings(rows: list[dict]) -> str:
     """What the counterfactuals of :func:`explain_jump` say about a run's jumps
     (``rows``), in sentences chosen for this run: how many jumps one capped update
@@ -625,6 +645,9 @@ def findings(rows: list[dict]) -> str:
     else:
         head = f"Capping that single update removes {len(removed)} of the {n} jumps."
     parts = [head]
+    later = [r for r in removed if _jumps_later(r)]
+    if later:
+        parts.append(_later_text(len(later), len(removed)))
     for r in rows:
         if r["removed"]:
             continue
