@@ -491,10 +491,10 @@ def explain_jump(h: dict, epoch: int, curve: str = "train", after: int = 0,
     update's norm capped at the typical update (:func:`typical`), and the plotted value
     is read again (``capped_value``; ``removed``: it no longer jumps). A capped update
     can hand the cliff to the next step, so ``capped_big`` lists the steps that were
-    more than ``big`` times the typical update in that replay (``big_steps``: in the
-    run). Last, every update of those steps is capped at its typical size
-    (``all_capped_value``, ``all_removed``). ``after`` replays that many more epochs,
-    to see what follows. Runs in the arithmetic of ``h``.
+    more than ``big`` times the typical update in that replay. Last, every update of
+    those steps is capped at its typical size (``all_capped_value``, ``all_removed``).
+    ``after`` replays that many more epochs, to see what follows. Runs in the
+    arithmetic of ``h``.
     """
     if curve not in ("train", "test"):
         raise ValueError(f"curve must be 'train' or 'test', got {curve!r}")
@@ -535,7 +535,6 @@ def explain_jump(h: dict, epoch: int, curve: str = "train", after: int = 0,
         "update_ratio": h["update_norm"][suspect] / typical_update,
         "typical_update": typical_update, "path": path, "path_start": start - 1,
         "capped_value": capped[key][1], "replayed": replayed, "capped": capped,
-        "big_steps": big_steps(h["update_norm"][first * spe:]),
         "capped_big": big_steps(capped["update_norm"]),
         "all_capped_value": all_capped[key][1],
         "removed": capped[key][1] - h[key][first] <= JUMP,
