@@ -19,6 +19,12 @@ to an earlier source finds its earlier executed copy again.
 **The single-page build** (the PDF's source) needs myst-nb's hidden-input cells drawn
 as in the HTML build.
 
+**Static files stay current.** Sphinx 7.4 does not overwrite a file in the output's
+``_static`` that differs from its source (it logs "will overwrite data" and keeps the
+old one), so an edit to ``book/_static/hw2.css`` or ``hw2.js`` would never reach the
+built book. :func:`_fresh_static` brings the built copies of the book's own static
+files up to date before Sphinx looks at them.
+
 **Duplicate scripts.** sphinx-thebe registers its inline configuration script once per
 read phase; when Sphinx re-reads pages in the same build, the same
 ``const THEBE_JS_URL = ...`` script is emitted twice and the browser reports a
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from importlib import metadata
 from pathlib import Path
 
@@ -73,6 +80,14 @@ def _follow_package(app, docname, source):
         app.env.note_dependency(str(file))
 
 
+def _fresh_static(app):
+    own = Path(__file__).resolve().parents[1] / "_static"  # book/_static
+    for source in own.rglob("*"):
+        copy = Path(app.outdir) / "_static" / source.relative_to(own)
+        if source.is_file() and copy.is_file() and copy.read_bytes() != source.read_bytes():
+            shutil.copyfile(source, copy)
+
+
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
     seen = set()
     unique = []
@@ -90,6 +105,7 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.connect("source-read", _follow_package)
+    app.connect("builder-inited", _fresh_static)
     # myst-nb draws hidden-input cells for the html builder only; the single-page build
     # behind the PDF needs the same (another builder name, the same HTML).
     from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput

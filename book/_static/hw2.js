@@ -1,0 +1,100 @@
+/* The book's own script (added by _config.yml's html_js_files): math fits the screen.
+ *
+ * An equation wider than its column (a display equation's box, an inline formula's
+ * paragraph) is drawn smaller until it fits, down to MIN_SCALE of its size. A display
+ * equation that still does not fit, and any table wider than its column, scrolls inside
+ * its box, as does a figure kept at a legible width on a phone (hw2.css): such a box is
+ * marked `hw2-scrolls`, and its edge fades where there is more to see. Everything is measured again whenever a column's width changes: a turned
+ * phone, an unfolded solution.
+ */
+(function () {
+  "use strict";
+  // The print page (scripts/book_pdf.py) allows a smaller least scale.
+  const MIN_SCALE = window.HW2_MIN_SCALE || 0.7;
+  const SCROLLERS =
+    "mjx-container[display='true'], .pst-scrollable-table-container, .table-wrapper, div.cell_output .output, div.cell_output, figure";
+
+  // A box that scrolls is marked, and says on which side there is more to see.
+  function edges(box) {
+    const more = box.scrollWidth - box.clientWidth;
+    box.classList.toggle("hw2-more-left", box.scrollLeft > 1);
+    box.classList.toggle("hw2-more-right", box.scrollLeft < more - 1);
+  }
+
+  function markScrolling(box) {
+    const scrolls = box.scrollWidth > box.clientWidth + 1;
+    box.classList.toggle("hw2-scrolls", scrolls);
+    if (scrolls && !box.dataset.hw2Edges) {
+      box.dataset.hw2Edges = "1";
+      box.addEventListener("scroll", () => edges(box), { passive: true });
+    }
+    if (scrolls) edges(box);
+    else box.classList.remove("hw2-more-left", "hw2-more-right");
+  }
+
+  // The width the equation may take: its own box for a display equation, its
+  // paragraph's content box for inline math.
+  function room(box) {
+    if (box.getAttribute("display") === "true") return box.clientWidth;
+    const block = box.parentElement.closest("p, li, td, dd, dt, div, figcaption");
+    if (!block) return 0;
+    const style = getComputedStyle(block);
+    return block.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  }
+
+  function fitEquation(box) {
+    const math = box.querySelector("mjx-math");
+    const width = room(box);
+    if (!math || width <= 0) return;
+    const scale = parseFloat(box.dataset.hw2Scale || "1");
+    const natural = math.getBoundingClientRect().width / scale;
+    const wanted = Math.max(MIN_SCALE, Math.min(1, (width - 2) / natural));
+    if (Math.abs(wanted - scale) > 0.005) {
+      if (box.dataset.hw2Font === undefined) box.dataset.hw2Font = box.style.fontSize || "";
+      const base = parseFloat(box.dataset.hw2Font) || 100;
+      box.style.fontSize = (base * wanted).toFixed(1) + "%";
+      box.dataset.hw2Scale = String(wanted);
+    }
+    if (box.getAttribute("display") === "true") markScrolling(box);
+  }
+
+  function fit(box) {
+    if (box.matches("mjx-container")) fitEquation(box);
+    else markScrolling(box);
+  }
+
+  function start() {
+    const observer = new ResizeObserver((entries) => entries.forEach((e) => fit(e.target)));
+    document.querySelectorAll(SCROLLERS).forEach((box) => {
+      fit(box);
+      observer.observe(box);
+    });
+    // Inline math: measured again when its paragraph changes width.
+    const inline = new Map();
+    document.querySelectorAll("mjx-container:not([display='true'])").forEach((box) => {
+      const block = box.parentElement.closest("p, li, td, dd, dt, div, figcaption");
+      if (!block) return;
+      if (!inline.has(block)) inline.set(block, []);
+      inline.get(block).push(box);
+    });
+    const paragraphs = new ResizeObserver((entries) =>
+      entries.forEach((e) => inline.get(e.target).forEach(fitEquation)));
+    inline.forEach((boxes, block) => {
+      boxes.forEach(fitEquation);
+      paragraphs.observe(block);
+    });
+  }
+
+  function whenTypeset() {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      MathJax.startup.promise.then(start);
+    } else if (document.querySelector("script[src*='mathjax']")) {
+      setTimeout(whenTypeset, 50);
+    } else {
+      start();
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", whenTypeset);
+  else whenTypeset();
+})();
