@@ -2,7 +2,19 @@
 
 Called by build_book.sh after the single-page build (``_build/pdf/_build/singlehtml``).
 It opens that page in the machine's own headless browser (browser.py says which),
-unfolds every solution, waits for MathJax, and prints.
+unfolds every solution, waits for MathJax, and prints to A4:
+
+- links inside the book point inside the PDF (the single page's links to itself are
+  made same-document anchors);
+- a bookmark outline by chapter and section (the browser's, from the headings);
+- each chapter starts a page, and pages are numbered; the contents list gives each
+  chapter's page: a first print finds the pages (the PDF's named destinations), a
+  second print writes them in, and the two must agree;
+- no interface text (fold buttons, "Hide code cell source"), wide code wraps, tables
+  and equations fit the page width (hw2.js, with a smaller least scale for print).
+
+Without a browser the HTML book is still complete: this says in one line how to get
+the PDF and exits 0, unless ``HW2_REQUIRE_BROWSER=1`` (CI), where it fails.
 The PDF is written beside the target and renamed into place, so a reader never downloads
 half a file.
 
@@ -20,13 +32,36 @@ from pathlib import Path
 
 import browser
 
-# Unfold every solution and wait for MathJax, then tell Chromium the page is ready.
-UNFOLD = """
-<style>@media print { .toggle-hidden, details > * { display: block !important; }
-  .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header, .bd-footer,
-  .header-article, .prev-next-area, button.toggle-button { display: none !important; }
-  pre { white-space: pre-wrap !important; word-break: break-all; } }
+# A4 at 96 CSS px per inch, and the page's margins: the window is the page's width, so
+# the page is laid out (and hw2.js fits its equations) as it will be printed.
+PAGE_WIDTH_PX = 794
+PRINT_STYLE = """
+<style>
+@page { size: A4; margin: 16mm 14mm 18mm;
+  @bottom-center { content: counter(page); font: 9pt sans-serif; color: #555; } }
+html, body { margin: 0 !important; padding: 0 !important; }
+.toggle-hidden, details > * { display: block !important; }
+.bd-sidebar-primary, .bd-sidebar-secondary, .bd-header, .bd-footer, .bd-header-article,
+.header-article, .prev-next-area, button.toggle-button, a.headerlink, details > summary,
+#pst-back-to-top, .bd-footer-content, .bd-footer-article { display: none !important; }
+.bd-container, .bd-container__inner, .bd-main, .bd-content, .bd-article-container,
+.bd-article { max-width: none !important; padding: 0 !important; margin: 0 !important; }
+pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
+.pst-scrollable-table-container, div.cell_output, div.cell_output .output, figure {
+  overflow: visible !important; }
+table { font-size: 0.78em; }
+td, th { overflow-wrap: anywhere; }
+img { max-width: 100% !important; height: auto !important; }
+span[id^="document-"] { display: block; break-before: page; }
+h1, h2, h3 { break-after: avoid; }
+img, figure, tr, mjx-container[display="true"] { break-inside: avoid; }
+.bd-main .bd-content #jb-print-toc .section-nav li.toc-entry {
+  display: flex !important; align-items: baseline; list-style: none; }
+#jb-print-toc li::after { content: ""; order: 1; flex: 1; border-bottom: 1px dotted #999;
+  margin: 0 0.4em; }
+#jb-print-toc .hw2-page { order: 2; font-variant-numeric: tabular-nums; }
 </style>
+<script>window.HW2_MIN_SCALE = 0.5;</script>
 <script>
 window.addEventListener("load", () => {
   document.querySelectorAll("details").forEach(d => { d.open = true; });
@@ -35,41 +70,91 @@ window.addEventListener("load", () => {
 });
 </script>
 """
+# The contents list's chapter links, to each of which a page number is added.
+TOC_LINK = re.compile(r'(<a class="reference internal nav-link" href="#(document-[^"]+)">.*?</a>)')
+LOCAL_LINK = re.compile(r'<a\b[^>]*\bhref="(?!#|[a-z]+:)[^"]*"[^>]*>(.*?)</a>', re.DOTALL)
+# Characters the usual fonts lack, and what prints instead.
+GLYPHS = {"\u2705": "\u2713", "\u274c": "\u2717"}
 
 
-def main(singlehtml: Path, output: Path) -> None:
+def printable(text: str, page: str, pages: dict[str, int] | None) -> str:
+    """The single page ready to print: ``page`` is its own file name (links to it become
+    same-document anchors); ``pages`` maps a chapter's anchor to its page (None: a
+    placeholder of the same width)."""
+    text = re.sub(r'href="(?:\.\./)*(?:book/)?' + re.escape(page) + r'#', 'href="#', text)
+    # A relative link to another file (the PDF itself, a download) leads nowhere from a
+    # copy of the PDF: its text stays, unlinked.
+    text = LOCAL_LINK.sub(r"\1", text)
+    for glyph, stand_in in GLYPHS.items():
+        text = text.replace(glyph, stand_in)
+    toc_start = text.find('id="jb-print-toc"')
+    toc_end = text.find("</nav>", toc_start)
+    if toc_start >= 0 and toc_end >= 0:
+        def numbered(match: re.Match) -> str:
+            number = "000" if pages is None else str(pages.get(match.group(2), "?"))
+            return f'{match.group(1)}<span class="hw2-page">{number}</span>'
+        text = (text[:toc_start] + TOC_LINK.sub(numbered, text[toc_start:toc_end])
+                + text[toc_end:])
+    return text.replace("</head>", PRINT_STYLE + "</head>", 1)
+
+
+def chapter_pages(pdf: Path) -> dict[str, int]:
+    """The page (from 1) of each chapter's anchor in a printed PDF."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    return {name.lstrip("/"): reader.get_destination_page_number(dest) + 1
+            for name, dest in reader.named_destinations.items()
+            if name.lstrip("/").startswith("document-")}
+
+
+def print_pdf(chrome: str, html: Path, pdf: Path) -> None:
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [chrome, *browser.FLAGS, f"--user-data-dir={profile}",
+             f"--window-size={PAGE_WIDTH_PX},1123", "--virtual-time-budget=60000",
+             "--no-pdf-header-footer", "--generate-pdf-document-outline",
+             f"--print-to-pdf={pdf}", html.resolve().as_uri()],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    if pdf.stat().st_size < 100_000:
+        raise SystemExit(f"book_pdf: the printed PDF is only {pdf.stat().st_size} bytes")
+
+
+def main(singlehtml: Path, output: Path) -> int:
+    chrome = browser.chrome()
+    if chrome is None or not os.access(chrome, os.X_OK):
+        if os.environ.get("HW2_REQUIRE_BROWSER") == "1":
+            print(f"book_pdf: HW2_REQUIRE_BROWSER=1 but no browser was found; {browser.HINT}",
+                  file=sys.stderr)
+            return 1
+        print(f"==> no PDF: this machine has no Chrome, Chromium or Edge; {browser.HINT}")
+        return 0
     index = singlehtml / "index.html"
     text = index.read_text(encoding="utf-8")
     redirect = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', text)
     if redirect:  # Jupyter Book's root is a page of its own: index.html only points to it
         index = singlehtml / redirect.group(1)
         text = index.read_text(encoding="utf-8")
-    # The single page links its assets from the output root (_static/, _images/).
-    printable = singlehtml / "print.html"
-    printable.write_text(text.replace("</head>", UNFOLD + "</head>", 1), encoding="utf-8")
-    chrome = browser.chrome()
-    if not os.access(chrome, os.X_OK):
-        raise SystemExit(f"book_pdf: no browser at {chrome} (set HW2_CHROME)")
+    # The printable page sits at the output root, as the single page links its assets
+    # from there (_static/, _images/).
+    html = singlehtml / "print.html"
     output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, suffix=".pdf.tmp")
-    os.close(fd)
-    try:
-        with tempfile.TemporaryDirectory() as profile:
-            subprocess.run(
-                [chrome, *browser.FLAGS, f"--user-data-dir={profile}",
-                 "--virtual-time-budget=60000", "--no-pdf-header-footer",
-                 f"--print-to-pdf={tmp}", printable.resolve().as_uri()],
-                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
-        if os.path.getsize(tmp) < 100_000:
-            raise SystemExit(f"book_pdf: the printed PDF is only {os.path.getsize(tmp)} bytes")
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    print(f"==> PDF: {output} ({output.stat().st_size / 1e6:.1f} MB)")
+    with tempfile.TemporaryDirectory(dir=output.parent) as work:
+        first, second = Path(work) / "first.pdf", Path(work) / "second.pdf"
+        html.write_text(printable(text, index.name, None), encoding="utf-8")
+        print_pdf(chrome, html, first)
+        pages = chapter_pages(first)
+        html.write_text(printable(text, index.name, pages), encoding="utf-8")
+        print_pdf(chrome, html, second)
+        if chapter_pages(second) != pages:
+            raise SystemExit("book_pdf: the page numbers moved between the two prints")
+        os.replace(second, output)
+    print(f"==> PDF: {output} ({output.stat().st_size / 1e6:.1f} MB, chapters start on "
+          f"pages {', '.join(str(p) for p in sorted(pages.values()))})")
+    return 0
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))

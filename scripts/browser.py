@@ -1,23 +1,64 @@
 """The machine's own headless browser, never a downloaded one: one place that says which
-(``HW2_CHROME`` and ``HW2_CHROMEDRIVER`` if set, else Debian's chromium and chromedriver,
-else Google Chrome) and with which flags. Used by book_pdf.py, screenshot.py and
-tests/test_browser.py.
+and with which flags. Used by book_pdf.py, screenshot.py and tests/test_browser.py.
+
+Chrome, Chromium and Edge all print with the same flags. Looked for in this order:
+``HW2_CHROME`` if set; each of :data:`NAMES` on the PATH; then where installers put
+them outside the PATH (:func:`candidates`: macOS application folders, the system's and
+the user's, and the usual Linux and Windows folders).
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import shutil
+from pathlib import Path
 
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run")
+# Command names of Chromium-based browsers, most specific first.
+NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
+         "microsoft-edge", "microsoft-edge-stable", "msedge")
+# macOS application bundles and the executable inside each.
+MAC_APPS = {"Google Chrome.app": "Google Chrome", "Chromium.app": "Chromium",
+            "Microsoft Edge.app": "Microsoft Edge",
+            "Google Chrome Canary.app": "Google Chrome Canary"}
+HINT = ("install Chrome, Chromium or Edge (or set HW2_CHROME to one), then run "
+        "`python scripts/book_pdf.py _build/pdf/_build/singlehtml _build/html/book.pdf`")
 
 
-def chrome() -> str:
-    """The browser's path (it may not exist: callers check)."""
-    found = (os.environ.get("HW2_CHROME") or shutil.which("chromium")
-             or shutil.which("google-chrome"))
-    return found or "/usr/bin/chromium"
+def candidates(system: str | None = None, home: Path | None = None) -> list[Path]:
+    """Where browsers live outside the PATH on ``system`` (``platform.system()``)."""
+    system = system or platform.system()
+    home = home or Path.home()
+    if system == "Darwin":
+        return [root / app / "Contents" / "MacOS" / exe
+                for root in (Path("/Applications"), home / "Applications")
+                for app, exe in MAC_APPS.items()]
+    if system == "Windows":
+        roots = [Path(os.environ.get(v, "")) for v in
+                 ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA") if os.environ.get(v)]
+        return [root / sub for root in roots for sub in
+                (Path("Google/Chrome/Application/chrome.exe"),
+                 Path("Microsoft/Edge/Application/msedge.exe"),
+                 Path("Chromium/Application/chrome.exe"))]
+    return [Path("/usr/bin/chromium"), Path("/usr/lib/chromium/chromium"),
+            Path("/opt/google/chrome/chrome"), Path("/opt/microsoft/msedge/msedge"),
+            Path("/snap/bin/chromium")]
+
+
+def chrome(system: str | None = None, home: Path | None = None) -> str | None:
+    """The browser's path, or None if this machine has none."""
+    if os.environ.get("HW2_CHROME"):
+        return os.environ["HW2_CHROME"]
+    for name in NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    for path in candidates(system, home):
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+    return None
 
 
 def chromedriver() -> str:

@@ -22,7 +22,7 @@ OUT = ROOT / "_build" / "screenshots"
 def main(pages: list[str], width: int = 1280) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     options = webdriver.ChromeOptions()
-    options.binary_location = browser.chrome()
+    options.binary_location = browser.chrome() or "chromium"
     for flag in [*browser.FLAGS, f"--window-size={width},1000",
                  f"--user-data-dir={tempfile.mkdtemp()}"]:
         options.add_argument(flag)
