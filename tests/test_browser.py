@@ -242,3 +242,21 @@ def test_at_desktop_width_the_chapters_button_hides_and_shows_the_chapter_list(d
     button.click()
     driver.execute_async_script("setTimeout(arguments[arguments.length - 1], 600)")
     assert _drawer(driver, "primary")[0] >= 0
+
+
+def test_tapping_anywhere_on_a_solution_title_opens_the_solution(phone, server):
+    """The "Exercise N" link that fills most of a "Solution to Exercise N" title does
+    not take the tap: the solution opens and the page stays where it is."""
+    open_page(phone, f"{server}/book/conv.html")
+    url = phone.current_url
+    opened = phone.execute_script("""
+        const link = document.querySelector('div.solution > .admonition-title a.reference');
+        const box = link.closest('div.solution');
+        link.scrollIntoView({block: 'center', behavior: 'instant'});
+        const r = link.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        const before = box.classList.contains('toggle-hidden');
+        hit.click();
+        return [hit.tagName, before, box.classList.contains('toggle-hidden')];""")
+    assert opened[0] != "A" and opened[1:] == [True, False]
+    assert phone.current_url == url
