@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 import torch  # noqa: E402
@@ -29,4 +32,61 @@ def test_matrix_separates_groups():
     fig, ax = plt.subplots()
     plotting.matrix(torch.ones(2, 6), ax, "t", "x", "y", groups=3)
     assert len(ax.get_lines()) == 1  # one separator between two blocks of 3
+    plt.close(fig)
+
+
+def test_phone_layout_stacks_the_panels_and_puts_them_back():
+    fig = plotting.curves({"loss": {"train": [3, 2, 1]}, "accuracy": {"train": [0.5, 0.9]}})
+    page = [ax.get_position().bounds for ax in fig.axes]
+    with plotting.phone_layout(fig) as restacked:
+        assert restacked
+        assert tuple(fig.get_size_inches()) == (plotting.PHONE_WIDTH, 6.0)
+        (top, bottom) = [ax.get_position() for ax in fig.axes]
+        assert top.y0 > bottom.y1  # one column: the first panel above the second
+        assert top.width > 0.7 and bottom.width > 0.7
+    assert tuple(fig.get_size_inches()) == (plotting.PAGE_WIDTH, 3.0)
+    assert [ax.get_position().bounds for ax in fig.axes] == page
+    plt.close(fig)
+
+
+def test_least_text_enlarges_small_text_and_puts_it_back():
+    fig, (left, right) = plt.subplots(1, 2)
+    left.set_title("tiny", fontsize=5)
+    with plotting.least_text(fig):
+        assert left.title.get_fontsize() == plotting.MIN_PT
+        assert plotting.smallest_text_pt(fig) >= plotting.MIN_PT
+    assert left.title.get_fontsize() == 5
+    html = plotting.figure_html(fig)
+    page_px = float(re.findall(r'data-text-px="([\d.]+)"', html)[-1])
+    assert page_px == pytest.approx(plotting.MIN_PT * fig.dpi / 72, abs=0.01)
+    assert left.title.get_fontsize() == 5
+    plt.close(fig)
+
+
+def test_phone_layout_leaves_what_it_cannot_restack():
+    fig, ax = plt.subplots()
+    fig.colorbar(ax.imshow(torch.ones(2, 2).numpy()), ax=ax)  # a colour bar outside the grid
+    with plotting.phone_layout(fig) as restacked:
+        assert not restacked
+    diagram = plotting.keep_layout(plt.figure(figsize=(5, 2)))
+    diagram.add_subplot().text(0.5, 0.5, "w", fontsize=12)
+    with plotting.phone_layout(diagram) as restacked:
+        assert not restacked
+    html = plotting.figure_html(diagram)
+    assert 'class="hw2-diagram"' in html and "<source" not in html
+    plt.close("all")
+
+
+def test_figure_html_gives_a_page_and_a_phone_rendering_with_their_smallest_text():
+    fig = plotting.curves({"a": {"x": [1, 2]}, "b": {"y": [2, 1]}})
+    smallest = plotting.smallest_text_pt(fig)
+    assert smallest == plt.rcParams["font.size"]
+    html = plotting.figure_html(fig)
+    assert html.startswith('<picture class="hw2-plot">')
+    phone, page = re.findall(r'data-text-px="([\d.]+)"', html)
+    assert float(phone) == pytest.approx(smallest * plotting.PHONE_DPI / 72, abs=0.01)
+    assert float(page) == pytest.approx(smallest * fig.dpi / 72, abs=0.01)
+    assert f'media="{plotting.PHONE_MEDIA}"' in html and html.count("base64,") == 2
+    with pytest.raises(TypeError, match="fig must be"):
+        plotting.figure_html("not a figure")
     plt.close(fig)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from .plotting import keep_layout
+
 __all__ = ["Diagram", "attention_rnn_cell", "attention_rnn_unrolled", "gated_rnn_cell",
            "gated_rnn_unrolled"]
 
@@ -20,6 +22,8 @@ WEIGHT = "#dbeafe"   # weight matrices
 OP = "#fef3c7"       # element-wise operations
 SIGNAL = "#dcfce7"   # inputs, states and gates
 DELAY = "#fce7f3"
+MAX_WIDTH = 7.0  # inches: a diagram is drawn about as wide as the text column at 1280 px
+LABEL_PT = 11  # least label size: about 13 CSS px in the text column at 1280 px
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Diagram:
     nodes: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.scale = min(self.scale, MAX_WIDTH / self.width)
         self.fig, self.ax = plt.subplots(figsize=(self.width * self.scale,
                                                   (self.height - self.bottom) * self.scale))
         self.ax.set_xlim(0, self.width)
@@ -47,14 +52,14 @@ class Diagram:
         self.ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
                                          boxstyle="round,pad=0.02,rounding_size=0.12",
                                          fc=color, ec=INK, lw=1.2))
-        self.ax.text(x, y, text, ha="center", va="center", fontsize=size, color=INK)
+        self.ax.text(x, y, text, ha="center", va="center", fontsize=max(size, LABEL_PT), color=INK)
         self.nodes[name] = (x, y, w / 2, h / 2)
 
     def op(self, name: str, xy: tuple[float, float], text: str, r: float = 0.3,
            size: int = 12) -> None:
         x, y = xy
         self.ax.add_patch(Circle((x, y), r, fc=OP, ec=INK, lw=1.2))
-        self.ax.text(x, y, text, ha="center", va="center", fontsize=size, color=INK)
+        self.ax.text(x, y, text, ha="center", va="center", fontsize=max(size, LABEL_PT), color=INK)
         self.nodes[name] = (x, y, r, r)
 
     def signal(self, name: str, xy: tuple[float, float], text: str, size: int = 12) -> None:
@@ -94,15 +99,16 @@ class Diagram:
                 p, q = points[-2], points[-1]
             mx = p[0] + (q[0] - p[0]) * label_at + offset[0]
             my = p[1] + (q[1] - p[1]) * label_at + offset[1]
-            self.ax.text(mx, my, label, ha="center", va="bottom", fontsize=10, color=INK)
+            self.ax.text(mx, my, label, ha="center", va="bottom", fontsize=LABEL_PT, color=INK)
 
     def note(self, xy: tuple[float, float], text: str, size: int = 10) -> None:
-        self.ax.text(*xy, text, ha="center", va="center", fontsize=size, color=INK,
+        self.ax.text(*xy, text, ha="center", va="center", fontsize=max(size, LABEL_PT), color=INK,
                      style="italic")
 
     def done(self) -> plt.Figure:
+        """The finished figure, drawn to scale: one layout on every screen."""
         self.fig.tight_layout(pad=0.1)
-        return self.fig
+        return keep_layout(self.fig)
 
 
 def gated_rnn_cell() -> plt.Figure:
@@ -126,12 +132,12 @@ def gated_rnn_cell() -> plt.Figure:
     d.arrow("x", "Wx", via=[(2.0, 1.2)])
     d.arrow("hp", "Wh", via=[(0.7, 3.0)])
     d.arrow("Wc", "sum", "$W_c x[t]$", via=[(4.4, 1.9)], offset=(0.55, -0.1))
-    d.arrow("Wh", "sum", "$W_h h[t-1]$", offset=(0.0, 0.12))
+    d.arrow("Wh", "sum", "$W_h h[t-1]$", offset=(0.15, 0.32))
     d.arrow("sum", "sig")
     d.arrow("sig", "c")
     d.arrow("c", "mul1", via=[(8.2, 3.0)])
     d.arrow("c", "one", via=[(7.6, 3.0), (7.6, 2.2)])
-    d.arrow("one", "mul2", "$1-c[t]$", via=[(9.4, 2.2)], offset=(0.0, 0.05), label_at=0.5)
+    d.arrow("one", "mul2", "$1-c[t]$", via=[(9.4, 2.2)], offset=(-0.72, -0.3), label_at=0.5)
     d.arrow("Wx", "mul2", "$W_x x[t]$", offset=(0.0, 0.08))
     d.arrow("hp", "mul1", offset=(0, 0.1), label="$h[t-1]$", label_at=0.75)
     d.arrow("mul1", "add", "$c\\odot h[t-1]$", offset=(0, 0.1))

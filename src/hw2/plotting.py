@@ -1,20 +1,60 @@
-"""Plot helpers shared by the chapters: one style, sized for the book's page width."""
+"""Plot helpers shared by the chapters: one style, sized for the book's page width, and
+each plot drawn twice, for the page and for a phone.
+
+**A phone rendering.** A plot drawn 7.5 inches wide for the text column is about 350
+CSS px wide on a phone, where its 10 pt labels would be 6 px high. :func:`style`
+therefore makes every plot a page shows an HTML ``<picture>``: the page's rendering,
+and a phone rendering that the browser picks on screens up to :data:`PHONE_MEDIA`:
+:func:`phone_layout` stacks the panels in one column :data:`PHONE_WIDTH` wide, so the
+same point sizes come out about twice as large relative to the screen. Each rendering
+carries the size of its smallest text in its own pixels (``data-text-px``), which the
+browser tests turn into CSS px. Diagrams drawn to scale keep one layout
+(:func:`keep_layout`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import contextlib
+import io
+import warnings
+import weakref
+from collections.abc import Iterator, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from matplotlib.gridspec import GridSpec
+from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+from matplotlib.legend import Legend
+from matplotlib.text import Text
 
-__all__ = ["channel_labels", "curves", "matrix", "norm_curves", "style"]
+__all__ = ["MIN_PT", "PHONE_MEDIA", "PHONE_WIDTH", "channel_labels", "curves",
+           "figure_html", "keep_layout", "least_text", "matrix", "norm_curves",
+           "phone_layout", "smallest_text_pt", "style"]
 
 PAGE_WIDTH = 7.5  # inches: a figure this wide fits the book's text column
+PHONE_WIDTH = 3.4  # inches: a plot's phone rendering, shown 290-360 CSS px wide
+MIN_PT = 8.0  # least text size in either rendering (smaller text is enlarged to it)
+PHONE_MEDIA = "(max-width: 640px)"  # the screens that get the phone rendering
+PHONE_DPI = 160  # sharp on a phone's dense screen, a file of tens of kilobytes
+MAX_STACKED = 3  # a plot with more columns (a grid of images) keeps its layout
+_KEEP: weakref.WeakSet = weakref.WeakSet()  # figures that keep their one layout
 
 
 def style() -> None:
-    """Readable defaults: white figure background (legible in light and dark themes)."""
+    """Readable defaults: white figure background (legible in light and dark themes);
+    in a notebook, plots are shown as :func:`figure_html` (a page and a phone
+    rendering)."""
+    shell = _shell()
+    if shell is not None:
+        # matplotlib-inline drops every Figure printer when it configures itself: make it
+        # do so now, and register again before each cell (set_matplotlib_formats drops it).
+        plt.switch_backend(plt.get_backend())
+        _show_as_html()
+        if _show_as_html not in shell.events.callbacks["pre_run_cell"]:
+            shell.events.register("pre_run_cell", _show_as_html)
     plt.rcParams.update({
         "figure.dpi": 110,
         "savefig.dpi": 110,
@@ -25,6 +65,19 @@ def style() -> None:
         "axes.titlesize": 11,
         "legend.frameon": False,
     })
+
+
+def _shell():
+    """The running IPython shell, or None outside one."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def _show_as_html(*_: object) -> None:
+    _shell().display_formatter.formatters["text/html"].for_type(Figure, figure_html)
 
 
 def matrix(M: torch.Tensor | np.ndarray, ax: plt.Axes, title: str, xlabel: str, ylabel: str,
@@ -43,7 +96,7 @@ def matrix(M: torch.Tensor | np.ndarray, ax: plt.Axes, title: str, xlabel: str, 
     for labels, setter, n in [(xticklabels, ax.set_xticks, M.shape[1]),
                               (yticklabels, ax.set_yticks, M.shape[0])]:
         if labels is not None:
-            setter(range(n), labels, fontsize=7)
+            setter(range(n), labels, fontsize=MIN_PT)
     ax.tick_params(axis="x", labelrotation=90)
     if groups:
         for edge in range(groups, M.shape[1], groups):
@@ -89,3 +142,120 @@ def curves(series: dict[str, dict[str, Sequence[float]]], xlabel: str = "epoch",
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def keep_layout(fig: Figure) -> Figure:
+    """Mark ``fig`` as drawn to scale (a diagram): it has no phone rendering."""
+    _KEEP.add(fig)
+    return fig
+
+
+def smallest_text_pt(fig: Figure) -> float:
+    """The point size of the smallest visible text in ``fig`` (labels, ticks, legends)."""
+    fig.canvas.draw()  # tick labels exist once the figure is drawn
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and t.get_figure() is fig]
+    return min(sizes, default=float(plt.rcParams["font.size"]))
+
+
+@contextlib.contextmanager
+def phone_layout(fig: Figure) -> Iterator[bool]:
+    """Lay ``fig`` out for a phone while the block runs: :data:`PHONE_WIDTH` wide, its
+    grid of panels stacked in one column, each panel as tall as on the page, legends in
+    one column. Yields False for a figure it cannot
+    restack: one kept to scale, one with more than :data:`MAX_STACKED` columns (a grid
+    of images), with axes outside its grid (a colour bar) or spanning several cells, or
+    one whose labels do not fit the phone's width. The figure is as before afterwards."""
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    specs = [ax.get_subplotspec() for ax in fig.axes]
+    grids = {id(spec.get_gridspec()) for spec in specs if spec is not None}
+    if fig in _KEEP or not fig.axes or None in specs or len(grids) != 1:
+        yield False
+        return
+    nrows, ncols = specs[0].get_gridspec().get_geometry()
+    if ncols > MAX_STACKED or any(len(spec.rowspan) > 1 or len(spec.colspan) > 1
+                                  for spec in specs):
+        yield False
+        return
+    size = fig.get_size_inches().copy()
+    pars = {k: getattr(fig.subplotpars, k)
+            for k in ("left", "right", "bottom", "top", "wspace", "hspace")}
+    legends = [(leg, leg._ncols) for leg in fig.findobj(Legend)]
+    stacked = GridSpec(nrows * ncols, 1, figure=fig)
+    try:
+        for legend, _ in legends:
+            legend.set_ncols(1)
+        for ax, spec in zip(fig.axes, specs, strict=True):
+            ax.set_subplotspec(stacked[spec.rowspan.start * ncols + spec.colspan.start, 0])
+        fig.set_size_inches(PHONE_WIDTH, size[1] * ncols)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _relayout(fig)
+        yield not caught  # matplotlib warns when the labels cannot fit
+    finally:
+        for legend, columns in legends:
+            legend.set_ncols(columns)
+        for ax, spec in zip(fig.axes, specs, strict=True):
+            ax.set_subplotspec(spec)
+        fig.set_size_inches(*size)
+        fig.subplots_adjust(**pars)
+
+
+@contextlib.contextmanager
+def least_text(fig: Figure, points: float = MIN_PT) -> Iterator[None]:
+    """While the block runs, no text in ``fig`` is smaller than ``points``."""
+    small = [(t, t.get_fontsize()) for t in fig.findobj(Text) if t.get_fontsize() < points]
+    try:
+        for text, _ in small:
+            text.set_fontsize(points)
+        yield
+    finally:
+        for text, size in small:
+            text.set_fontsize(size)
+
+
+def _relayout(fig: Figure) -> None:
+    """Fit the panels to the figure again, unless a layout engine does so at each draw."""
+    if not isinstance(fig.get_layout_engine(), (ConstrainedLayoutEngine, TightLayoutEngine)):
+        fig.tight_layout()
+
+
+def _rendering(fig: Figure, fmt: str, dpi: float) -> tuple[str, float]:
+    """``fig`` as a data URI, and its smallest text in that image's pixels."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight", facecolor="white")
+    mime = "image/svg+xml" if fmt == "svg" else "image/png"
+    # An SVG's sizes are in points, which a browser draws at 96/72 px each.
+    px_per_pt = 96 / 72 if fmt == "svg" else dpi / 72
+    uri = f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode()}"
+    return uri, smallest_text_pt(fig) * px_per_pt
+
+
+def figure_html(fig: Figure) -> str:
+    """``fig`` as HTML for the book: a ``<picture>`` of its page rendering (SVG where the
+    page asked for SVG figures, else PNG) and its :func:`phone_layout` rendering for
+    screens matching :data:`PHONE_MEDIA` (class ``hw2-plot``); in both, no text is
+    smaller than :data:`MIN_PT` (:func:`least_text`). A diagram kept to scale
+    (``hw2-diagram``) and a figure :func:`phone_layout` cannot restack (``hw2-fixed``)
+    have the page rendering only, and scroll at a legible width on a phone."""
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    fmt = "png"
+    shell = _shell()
+    with contextlib.suppress(KeyError):
+        if shell is not None:
+            shell.display_formatter.formatters["image/svg+xml"].lookup_by_type(Figure)
+            fmt = "svg"
+    phone = ""
+    with least_text(fig):
+        with phone_layout(fig) as restacked:
+            if restacked:
+                uri, px = _rendering(fig, "png", PHONE_DPI)
+                phone = (f'<source media="{PHONE_MEDIA}" srcset="{uri}" '
+                         f'data-text-px="{px:.2f}">')
+        dpi = plt.rcParams["savefig.dpi"]
+        page, page_px = _rendering(fig, fmt, fig.dpi if dpi == "figure" else float(dpi))
+    kind = "hw2-plot" if phone else "hw2-diagram" if fig in _KEEP else "hw2-fixed"
+    return (f'<picture class="{kind}">{phone}<img src="{page}" alt="{kind[4:]}" '
+            f'data-text-px="{page_px:.2f}"></picture>')
