@@ -32,3 +32,55 @@ def test_the_lock_holds_jupyter_book_1():
                  "nbclient"):
         assert tool in pins, tool
     assert "-c requirements-lock.txt" in (ROOT / "scripts" / "env.sh").read_text()
+
+
+def _workflow() -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+
+
+def test_only_the_publishing_job_may_write_and_only_from_main():
+    """The job that runs the pull request's code holds a read-only token and keeps no
+    credentials in its checkout; pushing the branch colab is a main-only job of its own
+    that runs no built code; the site is deployed after it."""
+    flow = _workflow()
+    assert flow["permissions"] == {"contents": "read"}
+    jobs = flow["jobs"]
+    writers = {name for name, job in jobs.items()
+               if "write" in (job.get("permissions") or {}).values()}
+    assert writers == {"publish-colab", "publish"}
+    main_only = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    for name in writers:
+        assert jobs[name]["if"] == main_only, name
+    assert jobs["publish-colab"]["permissions"] == {"contents": "write"}
+    assert "contents" not in jobs["publish"]["permissions"]
+    assert set(jobs["publish"]["needs"]) == {"build-and-test", "publish-colab"}
+    build = jobs["build-and-test"]
+    assert build["permissions"] == {"contents": "read"}
+    checkout = next(s for s in build["steps"] if "actions/checkout@" in s.get("uses", ""))
+    assert checkout["with"]["persist-credentials"] is False
+    assert not any("publish_colab" in s.get("run", "") for s in build["steps"])
+
+
+def test_only_pull_requests_are_cancelled_and_caches_survive_a_failure():
+    flow = _workflow()
+    assert flow["concurrency"]["cancel-in-progress"] == (
+        "${{ github.event_name == 'pull_request' }}")
+    steps = flow["jobs"]["build-and-test"]["steps"]
+    uses = [s.get("uses", "").split("@")[0] for s in steps]
+    restore, save = uses.index("actions/cache/restore"), uses.index("actions/cache/save")
+    build = next(i for i, s in enumerate(steps) if s.get("run") == "bash scripts/build_book.sh")
+    test = next(i for i, s in enumerate(steps) if s.get("run") == "bash scripts/test.sh")
+    assert restore < build < save < test
+    assert steps[save]["if"].startswith("always()")
+    cached = set(steps[save]["with"]["path"].split())
+    assert cached == set(steps[restore]["with"]["path"].split())
+    assert {"_build/.jupyter_cache", "_build/.hw2-cache", "_build/.data"} <= cached
+    env = flow["jobs"]["build-and-test"]["env"]
+    assert env["HW2_DATA_URL"].startswith("file://") and "HW2_SHARED_ZIP" in env
+
+
+def test_the_lock_holds_no_package_nothing_uses():
+    lock = (ROOT / "requirements-lock.txt").read_text()
+    assert "schemdraw" not in lock  # the diagrams are drawn with matplotlib

@@ -1,11 +1,12 @@
 """An on-disk cache of trained results, so a CI run never trains the same thing twice.
 
-The book build and ``nbmake`` both execute the notebooks. Training functions wrapped
-with :func:`cached` store their result under a key made of the function's name, its
-arguments, the torch version and the source of the function's own module and of every
-``hw2`` module it imports (:func:`hw2.sources.fingerprint`): any change to what
-determines a result gives a new key, so a stale result is never reused, and an edit to
-a module retrains only what runs it.
+The book build and the Colab-notebook tests (tests/test_colab.py) both execute the
+notebooks. Training functions wrapped with :func:`cached` store their result under a
+key made of the function's name, its arguments, the torch version and the source of the
+function's own module and of every ``hw2`` module it imports
+(:func:`hw2.sources.fingerprint`): any change to what determines a result gives a new
+key, so a stale result is never reused, and an edit to a module retrains only what runs
+it.
 """
 
 from __future__ import annotations
