@@ -4,15 +4,21 @@
  * paragraph) is drawn smaller until it fits, down to MIN_SCALE of its size. A display
  * equation that still does not fit, and any table wider than its column, scrolls inside
  * its box, as does a figure kept at a legible width on a phone (hw2.css): such a box is
- * marked `hw2-scrolls`, and its edge fades where there is more to see. Everything is measured again whenever a column's width changes: a turned
- * phone, an unfolded solution.
+ * marked `hw2-scrolls`, and its edge fades where there is more to see. Everything is
+ * measured again whenever a column's width changes: a turned phone, an unfolded
+ * solution.
  */
 (function () {
   "use strict";
   // The print page (scripts/book_pdf.py) allows a smaller least scale.
   const MIN_SCALE = window.HW2_MIN_SCALE || 0.7;
-  const SCROLLERS =
-    "mjx-container[display='true'], .pst-scrollable-table-container, .table-wrapper, div.cell_output .output, div.cell_output, figure";
+  const SCROLLERS = "mjx-container[display='true'], .pst-scrollable-table-container, " +
+    ".table-wrapper, div.cell_output .output, div.cell_output, figure";
+
+  // The block whose width an inline formula may take.
+  function blockOf(box) {
+    return box.parentElement.closest("p, li, td, dd, dt, div, figcaption");
+  }
 
   // A box that scrolls is marked, and says on which side there is more to see.
   function edges(box) {
@@ -36,7 +42,7 @@
   // paragraph's content box for inline math.
   function room(box) {
     if (box.getAttribute("display") === "true") return box.clientWidth;
-    const block = box.parentElement.closest("p, li, td, dd, dt, div, figcaption");
+    const block = blockOf(box);
     if (!block) return 0;
     const style = getComputedStyle(block);
     return block.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
@@ -72,7 +78,7 @@
     // Inline math: measured again when its paragraph changes width.
     const inline = new Map();
     document.querySelectorAll("mjx-container:not([display='true'])").forEach((box) => {
-      const block = box.parentElement.closest("p, li, td, dd, dt, div, figcaption");
+      const block = blockOf(box);
       if (!block) return;
       if (!inline.has(block)) inline.set(block, []);
       inline.get(block).push(box);

@@ -52,14 +52,14 @@ class Diagram:
         self.ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
                                          boxstyle="round,pad=0.02,rounding_size=0.12",
                                          fc=color, ec=INK, lw=1.2))
-        self.ax.text(x, y, text, ha="center", va="center", fontsize=max(size, LABEL_PT), color=INK)
+        self._text((x, y), text, size)
         self.nodes[name] = (x, y, w / 2, h / 2)
 
     def op(self, name: str, xy: tuple[float, float], text: str, r: float = 0.3,
            size: int = 12) -> None:
         x, y = xy
         self.ax.add_patch(Circle((x, y), r, fc=OP, ec=INK, lw=1.2))
-        self.ax.text(x, y, text, ha="center", va="center", fontsize=max(size, LABEL_PT), color=INK)
+        self._text((x, y), text, size)
         self.nodes[name] = (x, y, r, r)
 
     def signal(self, name: str, xy: tuple[float, float], text: str, size: int = 12) -> None:
@@ -99,11 +99,15 @@ class Diagram:
                 p, q = points[-2], points[-1]
             mx = p[0] + (q[0] - p[0]) * label_at + offset[0]
             my = p[1] + (q[1] - p[1]) * label_at + offset[1]
-            self.ax.text(mx, my, label, ha="center", va="bottom", fontsize=LABEL_PT, color=INK)
+            self._text((mx, my), label, LABEL_PT, va="bottom")
 
     def note(self, xy: tuple[float, float], text: str, size: int = 10) -> None:
-        self.ax.text(*xy, text, ha="center", va="center", fontsize=max(size, LABEL_PT), color=INK,
-                     style="italic")
+        self._text(xy, text, size, style="italic")
+
+    def _text(self, xy: tuple[float, float], text: str, size: float, **style) -> None:
+        """A label centred at ``xy``, never smaller than :data:`LABEL_PT`."""
+        self.ax.text(*xy, text, ha="center", fontsize=max(size, LABEL_PT), color=INK,
+                     **{"va": "center", **style})
 
     def done(self) -> plt.Figure:
         """The finished figure, drawn to scale: one layout on every screen."""

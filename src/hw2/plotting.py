@@ -153,6 +153,11 @@ def keep_layout(fig: Figure) -> Figure:
 def smallest_text_pt(fig: Figure) -> float:
     """The point size of the smallest visible text in ``fig`` (labels, ticks, legends)."""
     fig.canvas.draw()  # tick labels exist once the figure is drawn
+    return _smallest_drawn_pt(fig)
+
+
+def _smallest_drawn_pt(fig: Figure) -> float:
+    """:func:`smallest_text_pt` of a figure just drawn (or saved), without drawing it."""
     sizes = [t.get_fontsize() for t in fig.findobj(Text)
              if t.get_visible() and t.get_text().strip() and t.get_figure() is fig]
     return min(sizes, default=float(plt.rcParams["font.size"]))
@@ -162,10 +167,10 @@ def smallest_text_pt(fig: Figure) -> float:
 def phone_layout(fig: Figure) -> Iterator[bool]:
     """Lay ``fig`` out for a phone while the block runs: :data:`PHONE_WIDTH` wide, its
     grid of panels stacked in one column, each panel as tall as on the page, legends in
-    one column. Yields False for a figure it cannot
-    restack: one kept to scale, one with more than :data:`MAX_STACKED` columns (a grid
-    of images), with axes outside its grid (a colour bar) or spanning several cells, or
-    one whose labels do not fit the phone's width. The figure is as before afterwards."""
+    one column. Yields False for a figure it cannot restack: one kept to scale, one with
+    more than :data:`MAX_STACKED` columns (a grid of images), with axes outside its grid
+    (a colour bar) or spanning several cells, or one whose labels do not fit the phone's
+    width. The figure is as before afterwards."""
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     specs = [ax.get_subplotspec() for ax in fig.axes]
@@ -229,7 +234,7 @@ def _rendering(fig: Figure, fmt: str, dpi: float) -> tuple[str, float]:
     # An SVG's sizes are in points, which a browser draws at 96/72 px each.
     px_per_pt = 96 / 72 if fmt == "svg" else dpi / 72
     uri = f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode()}"
-    return uri, smallest_text_pt(fig) * px_per_pt
+    return uri, _smallest_drawn_pt(fig) * px_per_pt  # savefig has just drawn it
 
 
 def figure_html(fig: Figure) -> str:
