@@ -1,0 +1,613 @@
+"""The workbook: check *your own* answer to a question of the homework.
+
+One function per question whose answer is a value, a shape or code. Each takes your
+answer and returns a :class:`hw2.workbook.Report` (shown as Markdown in a notebook,
+as text by ``print``); ``bool(report)`` is whether it passed. A wrong answer, or code
+that raises, returns NaN or hangs, gives a failing report with the smallest failing case
+found, never an exception. ``TypeError`` means the argument is not the kind of answer
+the question wants (a number where a function is expected, ...).
+
+The oracles are PyTorch itself: ``torch.nn.Conv2d`` and ``torch.nn.functional.conv1d``
+for shapes and values, autograd for every derivative, the homework's own check for the
+trained models. Tensors, NumPy arrays and nested lists are accepted wherever a tensor is
+returned; the check passes you float64 tensors.
+
+Theory: :func:`conv_output_size` 1.1(a), :func:`conv_output_shape` 1.1(b),
+:func:`conv1d_forward`, :func:`conv1d_dfdW`, :func:`conv1d_dfdx`, :func:`conv1d_dldW`
+1.1(c)(i)-(iv), :func:`gated_dldWx` 1.2.1(c), :func:`attention_rnn` 1.2.2(c),
+:func:`attention_rnn_inf` 1.2.2(d), :func:`attention_jacobian` 1.2.2(e),
+:func:`attention_dldh` 1.2.2(f). Practice: :func:`cnn_model` A, :func:`echo_model` and
+:func:`echo_variable_delay_model` B, :func:`spike_free` C.
+"""
+
+from __future__ import annotations
+
+import operator
+import random
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from torch import nn
+from torch.nn import functional as F
+
+from .checks import check_int
+from .workbook import Failure, Report, call, compare, search
+
+__all__ = ["attention_dldh", "attention_jacobian", "attention_rnn", "attention_rnn_inf",
+           "cnn_model", "conv1d_dfdW", "conv1d_dfdx", "conv1d_dldW", "conv1d_forward",
+           "conv_output_shape", "conv_output_size", "echo_model", "echo_variable_delay_model",
+           "gated_dldWx", "spike_free"]
+
+LOW, HIGH = -3.0, 3.0  # the range of every drawn entry
+RANGE = f"entries in [{LOW:g}, {HIGH:g}]"
+
+
+def _function(fn: object, signature: str) -> Callable:
+    if not callable(fn):
+        raise TypeError(f"fn must be a function {signature}, got {type(fn).__name__}")
+    return fn
+
+
+def _matrix(*shape: int) -> st.SearchStrategy:
+    """Float64 tensors of ``shape``; hypothesis shrinks their entries towards 0."""
+    elements = st.floats(LOW, HIGH, allow_nan=False, allow_subnormal=False)
+    return arrays(np.float64, shape, elements=elements).map(torch.from_numpy)
+
+
+def _trial(fn: Callable, oracle: Callable, names: Sequence[str],
+           **compare_kw: object) -> Callable[[tuple], Failure | None]:
+    """A trial: call ``fn`` and ``oracle`` on one case (a tuple of inputs called
+    ``names``) and compare; a failure carries the inputs."""
+    def trial(case: tuple) -> Failure | None:
+        got, why = call(fn, *[_copy(v) for v in case])
+        failure = Failure(why) if why else compare(oracle(*case), got, **compare_kw)
+        if failure is not None:
+            failure.inputs = dict(zip(names, case))
+        return failure
+    return trial
+
+
+def _copy(value: object) -> object:
+    """A fresh copy, so that an answer that writes into its inputs spoils nothing."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+# --- 1.1 convolutions --------------------------------------------------------------------
+
+def _conv2d_shape(C: int, H: int, W: int, K: int, P: int, S: int, D: int,
+                  F_: int) -> torch.Tensor:
+    layer = nn.Conv2d(C, F_, K, stride=S, padding=P, dilation=D, device="meta")
+    return torch.tensor(layer(torch.empty(1, C, H, W, device="meta")).shape[1:])
+
+
+def conv_output_size(answer: Sequence[int]) -> Report:
+    """1.1(a): ``answer`` is ``(height, width)`` of the output of a 12 x 21 image after a
+    5 x 4 kernel with stride 4 and no padding (per filter)."""
+    if isinstance(answer, (str, bytes)) or not isinstance(answer, (Sequence, np.ndarray,
+                                                                    torch.Tensor)):
+        raise TypeError(f"answer must be (height, width), got {type(answer).__name__}")
+    start = time.perf_counter()
+    layer = nn.Conv2d(1, 1, (5, 4), stride=4, device="meta")
+    expected = torch.tensor(layer(torch.empty(1, 1, 12, 21, device="meta")).shape[2:])
+    failure = compare(expected, list(answer), rtol=1e-9, squeeze=False)
+    if failure is not None:
+        failure.inputs = {"image": (12, 21), "kernel": (5, 4), "stride": 4, "padding": 0}
+    return Report("1.1(a)", failure is None, 1,
+                  "the homework's case, compared with torch.nn.Conv2d",
+                  time.perf_counter() - start, failure)
+
+
+@st.composite
+def _layer(draw: st.DrawFn) -> tuple[int, ...]:
+    C, F_, K = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 7))
+    P, S, D = draw(st.integers(0, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    least = max(1, D * (K - 1) + 1 - 2 * P)  # the layer is defined from here on
+    H, W = draw(st.integers(least, least + 30)), draw(st.integers(least, least + 30))
+    return C, H, W, K, P, S, D, F_
+
+
+def conv_output_shape(fn: Callable) -> Report:
+    """1.1(b): ``fn(C, H, W, K, P, S, D, F)`` returns ``(channels, height, width)`` of a
+    layer with ``F`` filters of size ``K x K``, padding ``P``, stride ``S``, dilation
+    ``D`` on a ``C x H x W`` input; checked against ``torch.nn.Conv2d``."""
+    fn = _function(fn, "fn(C, H, W, K, P, S, D, F)")
+    return search(
+        "1.1(b)", "C and F in 1-4, K in 1-7, P in 0-3, S in 1-5, D in 1-3, H and W up to "
+        "30 beyond the smallest input the layer accepts; compared with torch.nn.Conv2d",
+        _layer(), _trial(fn, _conv2d_shape, "C H W K P S D F".split(), rtol=1e-9,
+                         squeeze=False),
+        special=[(1, 12, 21, 4, 0, 4, 1, 1), (3, 32, 32, 3, 1, 1, 1, 16),
+                 (2, 9, 9, 3, 0, 2, 2, 1)])
+
+
+C, N, K, STRIDE = 5, 7, 3, 2  # 1.1(c): x is (5, 7), W is (1, 5, 3), stride 2
+_SETTING = "the homework's sizes (x of shape (5, 7), W of shape (1, 5, 3), stride 2)"
+
+
+def _f(x: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    return F.conv1d(x[None], W, stride=STRIDE)[0]
+
+
+def _special(*shapes: tuple[int, ...]) -> list[tuple]:
+    """All-zero, all-one and 'one entry' inputs of these shapes."""
+    def one(shape: tuple[int, ...]) -> torch.Tensor:
+        t = torch.zeros(shape, dtype=torch.float64)
+        t.view(-1)[-1] = 1.0
+        return t
+    return [tuple(torch.zeros(s, dtype=torch.float64) for s in shapes),
+            tuple(torch.ones(s, dtype=torch.float64) for s in shapes),
+            tuple(one(s) for s in shapes)]
+
+
+_SPECIAL = "; also all zeros, all ones and a single 1"
+
+
+def conv1d_forward(fn: Callable) -> Report:
+    """1.1(c)(i): ``fn(x, W)`` returns ``f_W(x)``, shape ``(1, 3)``."""
+    fn = _function(fn, "fn(x, W)")
+    return search("1.1(c)(i)", f"{_SETTING}, {RANGE}{_SPECIAL}; compared with "
+                  "torch.nn.functional.conv1d",
+                  st.tuples(_matrix(C, N), _matrix(1, C, K)), _trial(fn, _f, ["x", "W"]),
+                  special=_special((C, N), (1, C, K)))
+
+
+def _dfdW(x: torch.Tensor) -> torch.Tensor:
+    return torch.autograd.functional.jacobian(lambda W: _f(x, W),
+                                              torch.zeros(1, C, K, dtype=x.dtype))
+
+
+def conv1d_dfdW(fn: Callable) -> Report:
+    """1.1(c)(ii): ``fn(x)`` returns ``df/dW``, shape ``(1, 3, 1, 5, 3)`` (output axes,
+    then the axes of ``W``; size-1 axes optional)."""
+    fn = _function(fn, "fn(x)")
+    return search("1.1(c)(ii)", f"{_SETTING}, {RANGE}{_SPECIAL}; compared with autograd",
+                  st.tuples(_matrix(C, N)), _trial(fn, _dfdW, ["x"]),
+                  special=_special((C, N)))
+
+
+def _dfdx(W: torch.Tensor) -> torch.Tensor:
+    return torch.autograd.functional.jacobian(lambda x: _f(x, W),
+                                              torch.zeros(C, N, dtype=W.dtype))
+
+
+def conv1d_dfdx(fn: Callable) -> Report:
+    """1.1(c)(iii): ``fn(W)`` returns ``df/dx``, shape ``(1, 3, 5, 7)``."""
+    fn = _function(fn, "fn(W)")
+    return search("1.1(c)(iii)", f"{_SETTING}, {RANGE}{_SPECIAL}; compared with autograd",
+                  st.tuples(_matrix(1, C, K)), _trial(fn, _dfdx, ["W"]),
+                  special=_special((1, C, K)))
+
+
+def _dldW(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    W = torch.zeros(1, C, K, dtype=x.dtype, requires_grad=True)
+    (_f(x, W) * g).sum().backward()
+    return W.grad
+
+
+def conv1d_dldW(fn: Callable) -> Report:
+    """1.1(c)(iv): ``fn(x, g)`` with ``g = dl/df`` of shape ``(1, 3)`` returns ``dl/dW``,
+    shape ``(1, 5, 3)``."""
+    fn = _function(fn, "fn(x, g)")
+    return search("1.1(c)(iv)", f"{_SETTING}, g of shape (1, 3), {RANGE}{_SPECIAL}; "
+                  "compared with autograd",
+                  st.tuples(_matrix(C, N), _matrix(1, 3)), _trial(fn, _dldW, ["x", "g"]),
+                  special=_special((C, N), (1, 3)))
+
+
+# --- 1.2.1 the gated RNN -------------------------------------------------------------------
+
+def _gated_step(x_t: torch.Tensor, h: torch.Tensor, Wc: torch.Tensor, Wh: torch.Tensor,
+                Wx: torch.Tensor) -> torch.Tensor:
+    c = torch.sigmoid(Wc @ x_t + Wh @ h)
+    return c * h + (1 - c) * (Wx @ x_t)
+
+
+def _gated_oracle(reading: str) -> Callable:
+    def oracle(x, Wc, Wh, Wx, dl_dh):
+        Wx = Wx.clone().requires_grad_(True)
+        h, loss = x.new_zeros(Wx.shape[0]), x.new_zeros(())
+        for x_t, g in zip(x, dl_dh):
+            # "partial": l is a function of all states, the gradient flows through
+            # h[t-1]; "total": dl_dh[t] already holds every path, so h[t-1] is held fixed.
+            prev = h if reading == "partial" else h.detach()
+            h_new = _gated_step(x_t, prev, Wc, Wh, Wx)
+            loss = loss + g @ h_new
+            h = h_new if reading == "partial" else h_new.detach()
+        loss.backward()
+        return Wx.grad
+    return oracle
+
+
+@st.composite
+def _gated_case(draw: st.DrawFn) -> tuple[torch.Tensor, ...]:
+    T, n, m = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return tuple(draw(_matrix(*s)) for s in [(T, n), (m, n), (m, m), (m, n), (T, m)])
+
+
+def _saturated(sign: float) -> tuple[torch.Tensor, ...]:
+    """Three steps, n = 1, m = 2, gates driven to 0 or 1 by ``W_c = 20 sign``."""
+    d = dict(dtype=torch.float64)
+    return (torch.ones(3, 1, **d), torch.full((2, 1), 20.0 * sign, **d),
+            torch.ones(2, 2, **d), torch.ones(2, 1, **d), torch.ones(3, 2, **d))
+
+
+def gated_dldWx(fn: Callable, reading: str = "partial") -> Report:
+    """1.2.1(c): ``fn(x, Wc, Wh, Wx, dl_dh)``, with ``x`` of shape ``(K, n)`` (x[1..K])
+    and ``dl_dh`` of shape ``(K, m)``, returns ``dl/dW_x``, shape ``(m, n)``.
+
+    ``reading="partial"`` (the chapter's reading 2, the default): ``dl_dh[t]`` is the
+    partial derivative of ``l(h[1], ..., h[K])`` with respect to ``h[t]`` as its own
+    argument, so the answer must carry the gradient back through later states.
+    ``reading="total"`` (reading 1): ``dl_dh[t]`` is already the total derivative."""
+    fn = _function(fn, "fn(x, Wc, Wh, Wx, dl_dh)")
+    if reading not in ("partial", "total"):
+        raise ValueError(f"reading must be 'partial' or 'total', got {reading!r}")
+    note = ("Reading: dl_dh[t] is the partial derivative of l with respect to h[t] as its "
+            "own argument; the gradient must flow through later states."
+            if reading == "partial" else
+            "Reading: dl_dh[t] is the total derivative of l with respect to h[t].")
+    return search("1.2.1(c)", f"K in 1-4 steps, n and m in 1-3, {RANGE}; also gates "
+                  "saturated near 0 and near 1; compared with autograd",
+                  _gated_case(), _trial(fn, _gated_oracle(reading),
+                                        ["x", "Wc", "Wh", "Wx", "dl_dh"]),
+                  special=[_saturated(1.0), _saturated(-1.0)], notes=[note])
+
+
+# --- 1.2.2 AttentionRNN -------------------------------------------------------------------
+
+def _attend(sources: Sequence[torch.Tensor], Q: Sequence[torch.Tensor],
+            K: Sequence[torch.Tensor], V: Sequence[torch.Tensor]) -> torch.Tensor:
+    """h = sum_i softargmax(w)_i V_i s_i with w_i = (Q_i s_i) . (K_i s_i)."""
+    w = torch.stack([(q @ s) @ (k @ s) for s, q, k in zip(sources, Q, K)])
+    return torch.softmax(w, 0) @ torch.stack([v @ s for s, v in zip(sources, V)])
+
+
+@st.composite
+def _weights(draw: st.DrawFn, count: int, n: int) -> tuple[list[torch.Tensor], ...]:
+    return tuple([draw(_matrix(n, n)) for _ in range(count)] for _ in range(3))
+
+
+@st.composite
+def _jacobian_case(draw: st.DrawFn) -> tuple:
+    n = draw(st.integers(1, 3))
+    x, h1, h2 = (draw(_matrix(n)) for _ in range(3))
+    return (x, h1, h2, *draw(_weights(3, n)))
+
+
+def _attention_jacobian(x, h1, h2, Q, K, V):
+    return torch.autograd.functional.jacobian(lambda h: _attend([x, h, h2], Q, K, V), h1)
+
+
+def attention_jacobian(fn: Callable) -> Report:
+    """1.2.2(e): ``fn(x, h1, h2, Q, K, V)`` with ``x = x[t]``, ``h1 = h[t-1]``,
+    ``h2 = h[t-2]`` (length n) and ``Q, K, V`` the lists ``[Q0, Q1, Q2]``, ... of
+    ``n x n`` matrices returns ``dh[t]/dh[t-1]``, ``(n, n)``, rows indexing ``h[t]``."""
+    fn = _function(fn, "fn(x, h1, h2, Q, K, V)")
+    n1 = [torch.ones(1, dtype=torch.float64)] * 3
+    eye = [torch.eye(1, dtype=torch.float64)] * 3
+    return search("1.2.2(e)", f"n in 1-3, {RANGE}; also all ones; compared with autograd "
+                  "(h[t-2] and x[t] held fixed)",
+                  _jacobian_case(), _trial(fn, _attention_jacobian,
+                                           ["x", "h1", "h2", "Q", "K", "V"], squeeze=False),
+                  special=[(*n1, eye, eye, eye)])
+
+
+def _run(xs: torch.Tensor, Q, K, V, k: int | None) -> torch.Tensor:
+    """All states of AttentionRNN(k); ``k=None``: AttentionRNN(inf) with index 1 tied."""
+    hs: list[torch.Tensor] = []
+    for x_t in xs:
+        past = hs[::-1]
+        if k is not None:
+            past = (past + [torch.zeros_like(x_t)] * k)[:k]
+        tie = list(range(len(past) + 1)) if k is not None else [0] + [1] * len(past)
+        hs.append(_attend([x_t, *past], *[[M[j] for j in tie] for M in (Q, K, V)]))
+    return torch.stack(hs)
+
+
+@st.composite
+def _rnn_case(draw: st.DrawFn, count: int) -> tuple:
+    T, n = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    return (draw(_matrix(T, n)), *draw(_weights(count, n)))
+
+
+def attention_rnn(fn: Callable, k: int = 2) -> Report:
+    """1.2.2(c): ``fn(xs, Q, K, V)`` with ``xs`` of shape ``(T, n)`` and lists of
+    ``k + 1`` matrices (index 0 acts on x[t], index i on h[t-i]) returns all states
+    ``(T, n)``; ``h[t] = 0`` for ``t < 1``."""
+    fn = _function(fn, "fn(xs, Q, K, V)")
+    check_int("k", k, low=1)
+    return search(f"1.2.2(c) with k = {k}", f"T in 1-5 steps, n in 1-3, {RANGE}; compared "
+                  "with the equations run step by step",
+                  _rnn_case(k + 1), _trial(fn, lambda *a: _run(*a, k=k),
+                                           ["xs", "Q", "K", "V"], squeeze=False))
+
+
+def attention_rnn_inf(fn: Callable) -> Report:
+    """1.2.2(d): ``fn(xs, Q, K, V)`` with ``xs`` ``(T, n)`` and lists of two matrices
+    ``[Q_x, Q_h]``, ...: the input has its own, and every past state shares one tied
+    triple. Returns all states ``(T, n)``; step t attends over x[t], h[t-1], ..., h[1]."""
+    fn = _function(fn, "fn(xs, Q, K, V)")
+    return search("1.2.2(d)", f"T in 1-5 steps, n in 1-3, {RANGE}; compared with the "
+                  "equations run step by step", _rnn_case(2),
+                  _trial(fn, lambda *a: _run(*a, k=None), ["xs", "Q", "K", "V"],
+                         squeeze=False),
+                  notes=["Choice tested: one (Q, K, V) for the input and one, tied, for "
+                         "every past state; no state before h[1] (nothing is padded)."])
+
+
+@st.composite
+def _dldh_case(draw: st.DrawFn, k: int) -> tuple:
+    n, later = draw(st.integers(1, 3)), draw(st.integers(1, k + 2))
+    dl = draw(_matrix(later, n))
+    jac = draw(arrays(np.float64, (later, n, n),
+                      elements=st.floats(LOW, HIGH, allow_nan=False,
+                                         allow_subnormal=False)).map(torch.from_numpy))
+    return dl, jac
+
+
+def attention_dldh(fn: Callable, k: int = 2) -> Report:
+    """1.2.2(f): ``fn(dl_dh, dh_dhT)``: ``dl_dh[j]`` is ``dl/dh[T+1+j]`` (total) and
+    ``dh_dhT[j]`` the direct partial ``dh[T+1+j]/dh[T]`` (``n x n``), for the states
+    after ``T`` (zero beyond lag k); returns ``dl/dh[T]`` when ``l`` reads ``h[T]``
+    only through later states, shape ``(n,)``."""
+    fn = _function(fn, "fn(dl_dh, dh_dhT)")
+    check_int("k", k, low=1)
+
+    def oracle(dl, jac):
+        lags = min(k, len(dl))  # h[T] feeds h[T+1] ... h[T+k] directly, no later state
+        return torch.einsum("ji,jik->k", dl[:lags], jac[:lags])
+
+    return search(f"1.2.2(f) with k = {k}", f"n in 1-3, 1 to k + 2 later states, {RANGE}",
+                  _dldh_case(k), _trial(fn, oracle, ["dl_dh", "dh_dhT"], squeeze=False),
+                  notes=[f"Convention: h[T] reads into h[T+1] ... h[T+{k}] directly; the "
+                         "entries given for later states must not count."])
+
+
+# --- practice ------------------------------------------------------------------------------
+
+def spike_free(train_loss: Sequence[float], test_loss: Sequence[float]) -> Report:
+    """C: the chapter's rule for curves without spikes: no plotted loss (one value per
+    epoch) rises more than ``hw2.loss_curves.BAR`` above the lowest value before it."""
+    from .loss_curves import BAR, max_rise, max_rise_epoch
+
+    start = time.perf_counter()
+    curves = {}
+    for name, losses in [("train_loss", train_loss), ("test_loss", test_loss)]:
+        if isinstance(losses, (str, bytes)) or not hasattr(losses, "__len__"):
+            raise TypeError(f"{name} must be a sequence of per-epoch losses, got "
+                            f"{type(losses).__name__}")
+        try:
+            curves[name] = np.asarray(losses, dtype=float).reshape(-1)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{name} must hold numbers: {error}") from None
+        if len(curves[name]) < 2:
+            raise ValueError(f"{name} needs at least two epochs, got {len(curves[name])}")
+    failure = None
+    for name, arr in curves.items():
+        if not np.isfinite(arr).all():
+            e = int(np.flatnonzero(~np.isfinite(arr))[0])
+            failure = Failure(f"{name} is not finite at epoch {e}", where=f"epoch {e}")
+            break
+        rise = max_rise(arr)
+        if rise > BAR:
+            e = max_rise_epoch(arr)
+            failure = Failure(
+                f"{name} rises by {rise:.3g} at epoch {e} above its lowest earlier value "
+                f"(the rule allows {BAR:g})",
+                expected=f"loss[{e}] <= {arr[:e].min():.4g} + {BAR:g}",
+                received=f"loss[{e}] = {arr[e]:.4g}", where=f"epoch {e}")
+            break
+    return Report("C", failure is None, 2, f"both curves, {len(curves['train_loss'])} and "
+                  f"{len(curves['test_loss'])} epochs; no rise above {BAR:g}",
+                  time.perf_counter() - start, failure)
+
+
+def _echo(model: object, question: str, delays: Callable[[random.Random], int],
+          lengths: tuple[int, int], runs: int = 500) -> Report:
+    """The homework's echo check: ``runs`` random strings, compare ``s[:-d]`` with
+    ``result[d:]`` character by character; passes above 0.99."""
+    from .echo import _random_string
+
+    start, rng = time.perf_counter(), random.Random(0)
+    correct = total = 0
+    worst: tuple[int, Failure] | None = None
+    for run in range(runs):
+        s = _random_string(rng, rng.randint(*lengths))
+        d = delays(rng)
+        args = (s,) if question.startswith("B.3") else (s, d)
+        result, why = call(model.test_run, *args)
+        if why is None and not isinstance(result, str):
+            why = f"test_run returned {type(result).__name__}, not a str"
+        if why is not None:
+            inputs = {"s": s} if len(args) == 1 else {"s": s, "delay": d}
+            return Report(question, False, run + 1, "", time.perf_counter() - start,
+                          Failure(why, inputs))
+        expected, got = (s, result) if d == 0 else (s[:-d], result[d:])
+        hits = sum(a == b for a, b in zip(expected, got))
+        correct, total = correct + hits, total + len(expected)
+        misses = len(expected) - hits
+        if misses and (worst is None or misses < worst[0]):
+            where = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b),
+                         min(len(expected), len(got)))
+            worst = (misses, Failure("", {"s": s, "delay": d},
+                                     label="The failing string with the fewest errors",
+                                     expected=" " * d + expected, received=result,
+                                     where=f"character {where + d}"))
+    accuracy = correct / total
+    passed = accuracy > 0.99
+    if not passed:
+        worst[1].why = f"accuracy {accuracy:.4f}, the homework needs more than 0.99"
+    return Report(question, passed, runs,
+                  f"the homework's check: strings of length "
+                  f"{'-'.join(map(str, sorted(set(lengths))))}; "
+                  f"accuracy {accuracy:.4f} (needs > 0.99)", time.perf_counter() - start,
+                  None if passed else worst[1])
+
+
+def echo_model(model: object) -> Report:
+    """B.3: the homework's check of a delay-4 echo model (``model.test_run(s)``): 500
+    random strings of length 15-25, accuracy above 0.99."""
+    if not callable(getattr(model, "test_run", None)):
+        raise TypeError(f"model must have a method test_run(s), got {type(model).__name__}")
+    return _echo(model, "B.3", lambda rng: 4, (15, 25))
+
+
+def echo_variable_delay_model(model: object) -> Report:
+    """B.5: the homework's check of a variable-delay echo model (``model.test_run(s,
+    delay)``, ``model.max_delay``): 500 strings of length 20, delays 0 ... max_delay."""
+    if not callable(getattr(model, "test_run", None)):
+        raise TypeError("model must have a method test_run(s, delay), got "
+                        f"{type(model).__name__}")
+    max_delay = getattr(model, "max_delay", None)
+    if isinstance(max_delay, bool) or not isinstance(max_delay, int) or max_delay < 8:
+        start = time.perf_counter()
+        return Report("B.5", False, 0, "", time.perf_counter() - start,
+                      Failure(f"model.max_delay must be the homework's 8 (or more), got "
+                              f"{max_delay!r}"))
+    return _echo(model, "B.5", lambda rng: rng.randint(0, 8), (20, 20))
+
+
+NONLINEAR = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.PReLU,
+             nn.Mish, nn.Hardswish, nn.ReLU6, nn.SELU, nn.CELU, nn.Softplus)
+_NONLINEAR_CALLS = {F.relu, F.relu_, F.leaky_relu, F.elu, F.gelu, F.silu, F.mish, F.selu,
+                    F.hardswish, F.relu6, F.softplus, torch.relu, torch.tanh, torch.sigmoid,
+                    F.sigmoid, F.tanh, "relu", "relu_", "tanh", "sigmoid", "gelu"}
+_POOL_CALLS = {F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.adaptive_max_pool2d,
+               torch.max_pool2d, torch.adaptive_avg_pool1d}
+_ADDS = {operator.add, operator.iadd, torch.add, "add", "add_", "__add__", "__iadd__"}
+
+
+SHORTCUT = 3  # operations a shortcut may apply (identity: 0; a 1x1 projection and BN: 2)
+
+
+def _skips(upstream: dict, order: dict, a: torch.fx.Node, b: torch.fx.Node) -> bool:
+    """Whether ``a + b`` is a residual connection: from the last tensor both are
+    computed from, one operand takes at most :data:`SHORTCUT` operations (the shortcut)
+    and the other more (the residual branch)."""
+    common = upstream[a] & upstream[b]
+    if not common:
+        return False
+    source = max(common, key=order.__getitem__)
+    steps = sorted(len(upstream[v] - upstream[source]) for v in (a, b))
+    return steps[0] <= SHORTCUT and steps[0] < steps[1]
+
+
+def _graph_findings(model: nn.Module) -> tuple[set[str], str | None]:
+    """What the traced graph shows: 'residual' (an addition that skips: see
+    :func:`_skips`), 'non-linearity', 'pooling' (functional calls); or why the
+    model could not be traced."""
+    try:
+        graph = torch.fx.symbolic_trace(model).graph
+    except Exception as error:  # the student's model: any failure is a finding
+        return set(), str(error).strip().splitlines()[-1][:200]
+    # Each node with every node it is computed from (itself included, weights left out).
+    upstream: dict[torch.fx.Node, set[torch.fx.Node]] = {}
+    order = {node: i for i, node in enumerate(graph.nodes)}
+    found = set()
+    for node in graph.nodes:
+        parents = set(node.all_input_nodes)
+        upstream[node] = ({node} if node.op != "get_attr" else set()).union(
+            *(upstream[p] for p in parents))
+        target = node.target
+        if node.op in ("call_function", "call_method"):
+            if target in _ADDS:
+                a, b = (list(node.args) + [None, None])[:2]
+                if (isinstance(a, torch.fx.Node) and isinstance(b, torch.fx.Node)
+                        and _skips(upstream, order, a, b)):
+                    found.add("residual")
+            if target in _NONLINEAR_CALLS:
+                found.add("non-linearity")
+            if target in _POOL_CALLS:
+                found.add("pooling")
+    return found, None
+
+
+def _validation(data_dir: str | None, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The homework's 500 validation images (validation/ split with seed 42), each
+    resized (shorter side to ``size``, centre crop) and normalised."""
+    from PIL import Image
+
+    from .catsdogs import eval_view, folder_datasets, to_uint8
+
+    _, val, _ = folder_datasets(data_dir, 42)
+    images, labels = [], []
+    for i in val.indices:
+        path, label = val.dataset.samples[i]
+        with Image.open(path) as im:
+            images.append(im.convert("RGB"))
+        labels.append(label)
+    return eval_view(to_uint8(images, size), size), torch.tensor(labels)
+
+
+def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = None
+              ) -> Report:
+    """A: the homework's requirements of the CNN (at least two convolutions, batch norm,
+    a non-linearity, pooling, a residual connection, a fully connected layer) and at least
+    75% accuracy on the homework's 500 validation images. ``size``: the input resolution
+    (default: ``model.image_size`` if the model has one, else the homework's 256)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    start = time.perf_counter()
+    modules = list(model.modules())
+    found, trace_error = _graph_findings(model)
+    has = {
+        "two convolutions": sum(isinstance(m, nn.modules.conv._ConvNd) for m in modules) >= 2,
+        "batch norm": any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in modules),
+        "a non-linearity": (any(isinstance(m, NONLINEAR) for m in modules)
+                            or "non-linearity" in found),
+        "pooling": any(isinstance(m, (nn.modules.pooling._MaxPoolNd,
+                                      nn.modules.pooling._AvgPoolNd,
+                                      nn.modules.pooling._AdaptiveAvgPoolNd,
+                                      nn.modules.pooling._AdaptiveMaxPoolNd))
+                       for m in modules) or "pooling" in found,
+        "a residual connection": "residual" in found,
+        "a fully connected layer": any(isinstance(m, nn.Linear) for m in modules),
+    }
+    missing = [name for name, ok in has.items() if not ok]
+    notes = []
+    if trace_error is not None:
+        notes.append(f"The model could not be traced with torch.fx ({trace_error}), so no "
+                     "residual connection could be found in its graph.")
+    size = size or int(getattr(model, "image_size", 256))
+    X, y = _validation(data_dir, size)
+    try:
+        param = next(model.parameters())
+        device, dtype = param.device, param.dtype
+    except StopIteration:
+        device, dtype = torch.device("cpu"), torch.float32
+    was_training = model.training
+    model.eval()
+    outputs = []
+    with torch.no_grad():
+        for i in range(0, len(X), 50):
+            out, why = call(model, X[i:i + 50].to(device, dtype))
+            if why is not None:
+                break
+            outputs.append(torch.as_tensor(out).float().cpu())
+    model.train(was_training)
+    accuracy = None
+    if why is None:
+        logits = torch.cat(outputs)
+        guess = logits.argmax(1) if logits.dim() == 2 and logits.shape[1] > 1 else (
+            logits.reshape(-1) > 0).long()
+        accuracy = float((guess == y).float().mean())
+        if accuracy < 0.75:
+            missing.append(f"75% validation accuracy (got {accuracy:.1%})")
+    else:
+        missing.append(f"a validation accuracy: running the model failed ({why})")
+    tried = (f"{len(has)} structural requirements and {len(X)} validation images at "
+             f"{size} px" + (f": accuracy {accuracy:.1%}" if accuracy is not None else ""))
+    failure = None
+    if missing:
+        failure = Failure(f"{len(missing)} requirement{'s' if len(missing) > 1 else ''} "
+                          f"not met: " + "; ".join(missing))
+    return Report("A", not missing, len(has) + len(X), tried, time.perf_counter() - start,
+                  failure, tuple(notes))

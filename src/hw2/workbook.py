@@ -1,0 +1,245 @@
+"""The machinery behind :mod:`hw2.check`: try a student's answer on many cases, shrink a
+failure to the smallest case that still fails, and say so in a :class:`Report`.
+
+A check never raises because an answer is wrong or crashes: everything a student's code
+does (an exception, a NaN, a wrong shape, a call slower than :data:`CALL_LIMIT`) ends
+in a failing report. Cases come from hypothesis, derandomized (the same cases on every
+run), and its shrinking gives the smallest failing case found; a whole check stops after
+:data:`TIME_LIMIT` seconds.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
+from hypothesis import strategies as st
+
+__all__ = ["CALL_LIMIT", "TIME_LIMIT", "Failure", "Report", "call", "compare", "search",
+           "show"]
+
+TIME_LIMIT = 4.0  # seconds a whole check may spend trying cases
+CALL_LIMIT = 1.0  # seconds one call of the student's function may take
+MIN_CASES = 20  # a check that runs out of time passes only after this many cases
+
+
+@dataclass
+class Failure:
+    """The smallest failing case found: its inputs, what was expected and received
+    (as text), where they first differ, and why the case fails."""
+
+    why: str
+    inputs: dict[str, object] = field(default_factory=dict)
+    expected: str = ""
+    received: str = ""
+    where: str = ""
+    label: str = "Smallest failing case found"
+
+
+@dataclass
+class Report:
+    """What a check found. ``bool(report)`` is whether the answer passed. It shows as
+    Markdown in a notebook and as text in a terminal (``print(report)``)."""
+
+    question: str  # the homework's number, e.g. "1.1(c)(ii)"
+    passed: bool
+    cases: int  # how many cases the answer was run on
+    tried: str  # over what: shapes, value ranges, special values
+    seconds: float
+    failure: Failure | None = None
+    notes: tuple[str, ...] = ()  # choices the check makes (a reading, a convention)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def _head(self) -> str:
+        cases = f"{self.cases} case{'s' if self.cases != 1 else ''}"
+        if self.passed:
+            return f"PASSED {self.question}: {cases} in {self.seconds:.1f} s, {self.tried}."
+        return f"FAILED {self.question}: {self.failure.why}"
+
+    def _blocks(self) -> list[tuple[str, str]]:
+        """(label, code) pairs: the failing case's inputs, expected, received."""
+        f = self.failure
+        if f is None:
+            return []
+        blocks = []
+        if f.inputs:
+            blocks.append((f"{f.label} ({self.cases} cases run):",
+                           "\n".join(_assign(k, v) for k, v in f.inputs.items())))
+        blocks += [(label, text) for label, text in
+                   [("Expected:", f.expected), ("Received:", f.received)] if text]
+        return blocks
+
+    def _tail(self) -> str:
+        return f"First difference: {self.failure.where}." if self.failure and \
+            self.failure.where else ""
+
+    def __str__(self) -> str:
+        lines = [self._head(), *self.notes]
+        for label, text in self._blocks():
+            lines += [label, "    " + text.replace("\n", "\n    ")]
+        return "\n".join(line for line in [*lines, self._tail()] if line)
+
+    def _repr_markdown_(self) -> str:
+        mark = "✓" if self.passed else "✗"
+        parts = [f"**{mark} {self._head()}**", *self.notes]
+        parts += [f"{label}\n```\n{text}\n```" for label, text in self._blocks()]
+        return "\n\n".join(p for p in [*parts, self._tail()] if p)
+
+
+def _assign(name: str, value: object) -> str:
+    """``name = value``, continuation lines aligned under the value."""
+    return f"{name} = " + show(value).replace("\n", "\n" + " " * (len(name) + 3))
+
+
+def show(value: object, digits: int = 4) -> str:
+    """A value as a student would type it: tensors and arrays with ``digits`` digits."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=digits, suppress_small=True,
+                               max_line_width=88)
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, (torch.Tensor, np.ndarray)) for v in value):
+        return "[" + ",\n ".join(show(v, digits) for v in value) + "]"
+    return repr(value)
+
+
+class _OutOfTime(BaseException):
+    """Raised inside a slow call; a BaseException, so hypothesis does not shrink it."""
+
+
+class _Wrong(Exception):
+    """A case failed (hypothesis shrinks it)."""
+
+
+def _last_line(error: BaseException) -> str:
+    return traceback.format_exception_only(type(error), error)[-1].strip()
+
+
+def call(fn: Callable, *args: object) -> tuple[object, str | None]:
+    """``fn(*args)`` as ``(result, None)``, or ``(None, why)`` when it raises or takes more
+    than :data:`CALL_LIMIT` seconds (interrupted where the platform allows)."""
+    timer = (hasattr(signal, "setitimer")
+             and threading.current_thread() is threading.main_thread())
+    if timer:
+        def alarm(*_: object) -> None:
+            raise _OutOfTime
+
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, CALL_LIMIT)
+    start = time.perf_counter()
+    try:
+        result = fn(*args)
+    except _OutOfTime:
+        return None, f"one call took more than {CALL_LIMIT:g} s and was stopped"
+    except Exception as error:  # the student's code: any error is a finding
+        return None, f"your function raised {_last_line(error)}"
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    if time.perf_counter() - start > CALL_LIMIT:
+        return None, f"one call took {time.perf_counter() - start:.1f} s (limit {CALL_LIMIT:g} s)"
+    return result, None
+
+
+def _as_tensor(value: object) -> torch.Tensor | None:
+    """A tensor, a NumPy array or nested lists of numbers as a float64 tensor."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().to(torch.float64)
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return torch.from_numpy(array)
+
+
+def compare(expected: torch.Tensor, received: object, rtol: float = 1e-4,
+            squeeze: bool = True, shape_hint: str = "") -> Failure | None:
+    """``None`` if ``received`` equals ``expected`` within ``rtol`` (relative to the
+    largest expected entry), else a :class:`Failure` saying how it differs. With
+    ``squeeze``, size-1 axes may be left out or added."""
+    got = _as_tensor(received)
+    if got is None:
+        return Failure(f"your function returned {type(received).__name__}, not an array "
+                       "of numbers")
+    want = expected.detach().to(torch.float64)
+    if got.shape != want.shape:
+        if squeeze and got.squeeze().shape == want.squeeze().shape:
+            got = got.reshape(want.shape)
+        else:
+            extra = " (size-1 axes may be left out)" if squeeze else ""
+            return Failure(f"wrong shape: expected {tuple(want.shape)}{extra}"
+                           f"{shape_hint}, got {tuple(got.shape)}",
+                           expected=f"shape {tuple(want.shape)}",
+                           received=f"shape {tuple(got.shape)}")
+    scale = float(want.abs().max()) if want.numel() else 0.0
+    bad = ~torch.isclose(got, want, rtol=rtol, atol=rtol * max(scale, 1e-3))
+    if not bool(bad.any()):
+        return None
+    where = tuple(int(i) for i in bad.nonzero()[0])
+    why = ("your answer contains NaN" if bool(got.isnan().any())
+           else "your answer contains an infinite value" if bool(got.isinf().any())
+           else "wrong value")
+    return Failure(why, expected=show(want), received=show(got),
+                   where=f"at index {list(where)} (0-based), expected "
+                         f"{want[where].item():.6g}, got {got[where].item():.6g}")
+
+
+def search(question: str, tried: str, cases: st.SearchStrategy,
+           trial: Callable[[object], Failure | None], max_examples: int = 150,
+           special: Sequence[object] = (), notes: Sequence[str] = ()) -> Report:
+    """Run ``trial`` on ``special`` cases and on ``max_examples`` cases drawn from
+    ``cases``; a trial returns ``None`` (right) or a :class:`Failure` (its inputs filled
+    in). The first failure is shrunk; the report gives the smallest one found."""
+    start = time.perf_counter()
+    count = 0
+    failures: list[Failure] = []
+
+    def body(case: object) -> None:
+        nonlocal count
+        if time.perf_counter() - start > TIME_LIMIT:
+            raise _OutOfTime
+        count += 1
+        failure = trial(case)
+        if failure is not None:
+            failures.append(failure)
+            raise _Wrong
+
+    test = given(cases)(body)
+    for case in reversed(special):
+        test = example(case)(test)
+    test = settings(max_examples=max_examples, derandomize=True, database=None,
+                    deadline=None, verbosity=Verbosity.quiet, report_multiple_bugs=False,
+                    suppress_health_check=list(HealthCheck),
+                    phases=(Phase.explicit, Phase.generate, Phase.shrink))(test)
+    out_of_time = False
+    try:
+        test()
+    except _Wrong:
+        pass
+    except _OutOfTime:
+        out_of_time = True
+    except Exception as error:  # hypothesis's own verdicts (a flaky answer, ...)
+        if not failures:
+            failures.append(Failure(f"the check could not finish: {_last_line(error)}"))
+    seconds = time.perf_counter() - start
+    notes = tuple(notes)
+    if failures:
+        if out_of_time:
+            notes += (f"(Shrinking stopped at the {TIME_LIMIT:g} s limit.)",)
+        return Report(question, False, count, tried, seconds, failures[-1], notes)
+    if out_of_time and count < MIN_CASES:
+        return Report(question, False, count, tried, seconds,
+                      Failure(f"too slow: {count} cases in {TIME_LIMIT:g} s; a check needs "
+                              f"at least {MIN_CASES}"), notes)
+    return Report(question, True, count, tried, seconds, None, notes)

@@ -1,0 +1,402 @@
+"""hw2.check: the book's own answers pass, other correct formulations pass, typical
+mistakes fail with a shrunk counterexample, and a crashing, hanging or NaN answer gives a
+failing report instead of an exception."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from hw2 import attention_rnn, check, conv, echo, gated_rnn, workbook
+from test_catsdogs import make_folder
+
+# --- answers: the book's, other correct ones, typical mistakes -------------------------
+
+
+def loop_conv(x, W):
+    out = torch.zeros(1, 3, dtype=x.dtype)
+    for i in range(3):
+        out[0, i] = (W[0] * x[:, 2 * i:2 * i + 3]).sum()
+    return out
+
+
+def attention_step(x, h1, h2, Q, K, V):
+    s = [x, h1, h2]
+    q, k, v = ([M[i] @ s[i] for i in range(3)] for M in (Q, K, V))
+    a = torch.softmax(torch.stack([q[i] @ k[i] for i in range(3)]), 0)
+    return s, q, k, v, a, sum(a[i] * v[i] for i in range(3))
+
+
+def attention_jacobian_book(x, h1, h2, Q, K, V, q_term=True):
+    s, q, k, v, a, h = attention_step(x, h1, h2, Q, K, V)
+    return a[1] * (V[1] + torch.outer(v[1] - h, q_term * Q[1].T @ k[1] + K[1].T @ q[1]))
+
+
+def attention_jacobian_numpy(x, h1, h2, Q, K, V):
+    """The same formula entry by entry in NumPy."""
+    x, h1, h2 = (t.numpy() for t in (x, h1, h2))
+    Q, K, V = ([m.numpy() for m in M] for M in (Q, K, V))
+    s = [x, h1, h2]
+    w = np.array([(Q[i] @ s[i]) @ (K[i] @ s[i]) for i in range(3)])
+    a = np.exp(w - w.max()) / np.exp(w - w.max()).sum()
+    h = sum(a[i] * V[i] @ s[i] for i in range(3))
+    grad_w = Q[1].T @ K[1] @ h1 + K[1].T @ Q[1] @ h1
+    v1 = V[1] @ h1
+    return [[a[1] * (V[1][r, c] + (v1[r] - h[r]) * grad_w[c]) for c in range(len(x))]
+            for r in range(len(x))]
+
+
+def with_model(k):
+    """AttentionRNN(k) (``None``: inf) of hw2 loaded with the given matrices."""
+    def run(xs, Q, K, V):
+        model = attention_rnn.AttentionRNN(xs.shape[1], k).double()
+        with torch.no_grad():
+            for params, values in zip((model.Q, model.K, model.V), (Q, K, V)):
+                for p, v in zip(params, values):
+                    p.copy_(v)
+            return model(xs)[0]
+    return run
+
+
+def rnn_loop(xs, Q, K, V, lags=None, inputs_only=False):
+    k = len(Q) - 1
+    lags = k if lags is None else lags
+    hs = []
+    for t, x in enumerate(xs):
+        past = [hs[t - i] if t - i >= 0 else torch.zeros_like(x) for i in range(1, lags + 1)]
+        if inputs_only:
+            past = [torch.zeros_like(x)] * lags
+        h, _ = (lambda s: (sum(torch.softmax(torch.stack(
+            [(Q[i] @ s[i]) @ (K[i] @ s[i]) for i in range(len(s))]), 0)[i] * (V[i] @ s[i])
+            for i in range(len(s))), None))([x, *past])
+        hs.append(h)
+    return torch.stack(hs)
+
+
+def inf_loop(xs, Q, K, V):
+    hs = []
+    for x in xs:
+        s = [x, *hs[::-1]]
+        tie = [0] + [1] * len(hs)
+        w = torch.stack([(Q[j] @ si) @ (K[j] @ si) for j, si in zip(tie, s)])
+        hs.append(torch.softmax(w, 0) @ torch.stack([V[j] @ si for j, si in zip(tie, s)]))
+    return torch.stack(hs)
+
+
+def gated_forward_gates(x, Wc, Wh, Wx):
+    return gated_rnn.forward(x, Wc, Wh, Wx)[1]
+
+
+def gated_no_recursion(x, Wc, Wh, Wx, g):
+    return torch.einsum("tm,tn->mn", (1 - gated_forward_gates(x, Wc, Wh, Wx)) * g, x)
+
+
+def gated_no_gate_term(x, Wc, Wh, Wx, g):
+    """The recursion keeps only diag(c): the path through the gate is missing."""
+    h, c = gated_rnn.forward(x, Wc, Wh, Wx)
+    deltas = [g[-1]]
+    for t in range(len(x) - 2, -1, -1):
+        deltas.insert(0, g[t] + c[t + 1] * deltas[0])
+    return torch.einsum("tm,tn->mn", (1 - c) * torch.stack(deltas), x)
+
+
+def gated_loop(x, Wc, Wh, Wx, g):
+    """Reading 2 through autograd-free forward-mode sums, by a loop over entries."""
+    m, n = Wx.shape
+    out = np.zeros((m, n))
+    deltas = gated_rnn.backward_deltas(x, Wc, Wh, Wx, g).numpy()
+    c = gated_forward_gates(x, Wc, Wh, Wx).numpy()
+    for j in range(m):
+        for k in range(n):
+            out[j, k] = sum(deltas[t, j] * (1 - c[t, j]) * x[t, k].item() for t in range(len(x)))
+    return out.tolist()
+
+
+def nan_answer(*_):
+    return torch.full((1, 3), math.nan)
+
+
+def crash(*_):
+    raise RuntimeError("shapes do not match")
+
+
+def hang(*_):
+    time.sleep(30)
+
+
+CASES = {
+    # check: (book's answer, [other correct formulations], [typical mistakes])
+    "conv_output_shape": (
+        lambda C, H, W, K, P, S, D, F_: (F_, *conv.conv_output_shape((H, W), K, S, P, D)),
+        [lambda C, H, W, K, P, S, D, F_: [F_] + [(n + 2 * P - D * (K - 1) - 1) // S + 1
+                                              for n in (H, W)],
+         lambda C, H, W, K, P, S, D, F_: np.array(
+             [F_, *[math.floor((n + 2 * P - D * K + D - 1) / S) + 1 for n in (H, W)]])],
+        [lambda C, H, W, K, P, S, D, F_: (F_, (H + 2 * P - K) // S + 1, (W + 2 * P - K) // S + 1),
+         lambda C, H, W, K, P, S, D, F_: (C, *conv.conv_output_shape((H, W), K, S, P, D)),
+         lambda C, H, W, K, P, S, D, F_: (F_, *[(n - D * (K - 1) - 1) // S + 1
+                                                 for n in (H, W)])]),  # no padding
+    "conv1d_forward": (
+        lambda x, W: conv.conv1d(x, W, 2),
+        [loop_conv, lambda x, W: np.einsum("ck,cik->i", W[0].numpy(),
+                                           x.numpy()[:, [[0, 1, 2], [2, 3, 4], [4, 5, 6]]])],
+        [lambda x, W: conv.conv1d(x, W.flip(-1), 2),  # convolution, not cross-correlation
+         lambda x, W: conv.conv1d(x[:, 1:], W, 2),  # off-by-one windows
+         lambda x, W: conv.conv1d(x, W, 1)[:, :3]]),  # stride 1
+    "conv1d_dfdW": (
+        lambda x: conv.conv1d_jacobian_weight(x, (1, 5, 3), 2),
+        [lambda x: x[:, [[0, 1, 2], [2, 3, 4], [4, 5, 6]]].permute(1, 0, 2),  # squeezed
+         lambda x: torch.stack([x[:, 2 * i:2 * i + 3] for i in range(3)])[None, :, None]],
+        [lambda x: x[:, [[0, 1, 2], [1, 2, 3], [2, 3, 4]]].permute(1, 0, 2),  # stride 1
+         lambda x: x[:, [[2, 1, 0], [4, 3, 2], [6, 5, 4]]].permute(1, 0, 2),  # flipped
+         lambda x: x[:, [[1, 2, 3], [3, 4, 5], [5, 6, 6]]].permute(1, 0, 2)]),  # off by one
+    "conv1d_dfdx": (
+        lambda W: conv.conv1d_jacobian_input(W, 7, 2),
+        [lambda W: torch.stack([F.pad(W[0], (2 * i, 4 - 2 * i)) for i in range(3)]),
+         lambda W: np.einsum("ck,ikn->icn", W[0].numpy(),
+                             np.eye(7)[[[0, 1, 2], [2, 3, 4], [4, 5, 6]]])],
+        [lambda W: conv.conv1d_jacobian_input(W.flip(-1), 7, 2),
+         lambda W: torch.stack([F.pad(W[0], (i, 4 - i)) for i in range(3)]),
+         lambda W: conv.conv1d_jacobian_input(W, 7, 2).transpose(-1, -2)]),
+    "conv1d_dldW": (
+        lambda x, g: conv.conv1d_weight_grad(x, g, 3, 2),
+        [lambda x, g: sum(g[0, i] * x[:, 2 * i:2 * i + 3] for i in range(3)),
+         lambda x, g: F.conv1d(x[:, None], g[None], dilation=2)[:, 0][None]],
+        [lambda x, g: F.conv1d(x[:, None], g[None], dilation=1)[:, 0, :3][None],
+         lambda x, g: sum(g[0, i] * x[:, 2 * i:2 * i + 3] for i in range(3)).flip(-1),
+         lambda x, g: conv.conv1d_weight_grad(x, g.flip(-1), 3, 2)]),
+    "gated_dldWx": (
+        gated_rnn.grad_W_x,
+        [gated_loop, lambda *a: gated_rnn.grad_W_x(*a).numpy()],
+        [gated_no_recursion, gated_no_gate_term, lambda *a: gated_rnn.grad_W_x(*a).T]),
+    "attention_jacobian": (
+        attention_jacobian_book,
+        [attention_jacobian_numpy,
+         lambda *a: torch.autograd.functional.jacobian(
+             lambda h: attention_step(a[0], h, *a[2:])[-1], a[1])],
+        [lambda *a: attention_step(*a)[4][1] * a[4][1],  # no path through the weights
+         lambda *a: attention_jacobian_book(*a).T,
+         lambda *a: attention_jacobian_book(*a, q_term=False)]),  # half of dw/dh
+    "attention_rnn": (
+        with_model(2),
+        [rnn_loop, lambda xs, Q, K, V: rnn_loop(xs, Q, K, V).numpy()],
+        [lambda *a: rnn_loop(*a, inputs_only=True),  # no recursion
+         lambda *a: rnn_loop(*a, lags=1),  # one state too few
+         lambda xs, Q, K, V: rnn_loop(xs, Q, V, K)]),
+    "attention_rnn_inf": (
+        with_model(None),
+        [inf_loop,
+         lambda xs, Q, K, V: with_model(None)(xs, Q, K, V).tolist()],
+        [lambda xs, Q, K, V: with_model(1)(xs, Q, K, V),  # only the last state
+         lambda xs, Q, K, V: rnn_loop(xs, Q, K, V, inputs_only=True),
+         lambda xs, Q, K, V: with_model(None)(xs, Q[::-1], K[::-1], V[::-1])]),
+    "attention_dldh": (
+        lambda dl, J: sum(J[i].T @ dl[i] for i in range(min(2, len(dl)))),
+        [lambda dl, J: torch.einsum("ji,jik->k", dl[:2], J[:2]),
+         lambda dl, J: np.einsum("ji,jik->k", dl.numpy()[:2], J.numpy()[:2])],
+        [lambda dl, J: torch.einsum("ji,jik->k", dl, J),  # every later state
+         lambda dl, J: torch.einsum("ji,jki->k", dl[:2], J[:2]),  # not transposed
+         lambda dl, J: J[0].T @ dl[0]]),  # lag 1 only
+}
+
+CHECKS = {name: getattr(check, name) for name in CASES}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_books_answer_and_other_correct_ones_pass(name):
+    book, others, _ = CASES[name]
+    for answer in [book, *others]:
+        report = CHECKS[name](answer)
+        assert report.passed, str(report)
+        assert report.cases >= 100 and report.seconds <= 5.0, str(report)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_typical_mistakes_fail_with_a_small_counterexample(name):
+    for mistake in CASES[name][2]:
+        report = CHECKS[name](mistake)
+        assert not report.passed, str(report)
+        failure = report.failure
+        assert failure.inputs and (failure.where or "shape" in failure.why), str(report)
+        assert report.seconds <= 5.0
+        text, markdown = str(report), report._repr_markdown_()
+        assert text.startswith(f"FAILED {report.question}") and "Expected" in text
+        assert "```" in markdown and "✗" in markdown
+
+
+def test_a_failure_is_shrunk_to_the_simplest_inputs():
+    report = check.conv1d_forward(lambda x, W: conv.conv1d(x, W.flip(-1), 2))
+    x, W = report.failure.inputs["x"], report.failure.inputs["W"]
+    # Shrinking leaves one non-zero entry in each: a one-hot input and kernel tap.
+    assert int((x != 0).sum()) == 1 and int((W != 0).sum()) == 1
+
+
+@pytest.mark.parametrize("answer, why", [(nan_answer, "NaN"), (crash, "RuntimeError"),
+                                         (hang, "took more than")])
+def test_a_broken_answer_gives_a_report_not_an_exception(answer, why):
+    report = check.conv1d_forward(answer)
+    assert not report.passed and why in report.failure.why
+    assert report.seconds < workbook.TIME_LIMIT + 2 * workbook.CALL_LIMIT
+
+
+def test_wrong_shapes_name_the_expected_shape():
+    report = check.conv1d_dfdx(lambda W: torch.zeros(3, 7, 5))
+    assert "expected (1, 3, 5, 7)" in report.failure.why
+
+
+def test_size_answers():
+    assert check.conv_output_size((2, 5)).passed
+    assert check.conv_output_size(np.array([2, 5])).passed
+    wrong = check.conv_output_size([3, 5])
+    assert not wrong.passed and "expected 2, got 3" in wrong.failure.where
+
+
+@pytest.mark.parametrize("fn, arg", [
+    (check.conv_output_size, 7), (check.conv_output_size, "2x5"),
+    (check.conv_output_shape, 3), (check.conv1d_forward, torch.zeros(1, 3)),
+    (check.gated_dldWx, None), (check.attention_jacobian, [1, 2]),
+    (check.echo_model, "model"), (check.echo_variable_delay_model, 8),
+    (check.cnn_model, lambda x: x)])
+def test_the_wrong_kind_of_answer_is_a_type_error(fn, arg):
+    with pytest.raises(TypeError, match="must (be|have)"):
+        fn(arg)
+
+
+def test_arguments_of_the_checks_are_checked():
+    with pytest.raises(ValueError, match="reading"):
+        check.gated_dldWx(gated_rnn.grad_W_x, reading="both")
+    with pytest.raises(ValueError, match="k must be"):
+        check.attention_rnn(with_model(2), k=0)
+    with pytest.raises(TypeError, match="train_loss"):
+        check.spike_free(3.0, [1.0, 0.5])
+
+
+def test_the_total_reading_of_the_gated_question():
+    assert check.gated_dldWx(gated_no_recursion, reading="total").passed
+    assert not check.gated_dldWx(gated_rnn.grad_W_x, reading="total").passed
+
+
+def test_attention_rnn_for_other_k():
+    for k in (1, 3):
+        assert check.attention_rnn(with_model(k), k).passed
+        assert check.attention_rnn(rnn_loop, k).passed
+        assert not check.attention_rnn(with_model(k + 1), k).passed
+
+
+def test_spike_free_uses_the_chapters_rule():
+    assert check.spike_free([1.4, 1.0, 0.5, 0.2, 0.25], np.linspace(1.4, 0.1, 5)).passed
+    spiky = check.spike_free([1.4, 1.0, 0.5, 0.1, 2.5], [1.4, 1.1, 0.6, 0.2, 0.1])
+    assert not spiky.passed and "epoch 4" in spiky.failure.why
+    test_spike = check.spike_free(torch.linspace(1.4, 0.1, 5), [1.4, 0.2, 0.1, 0.6, 0.1])
+    assert not test_spike.passed and "test_loss" in test_spike.failure.why
+    assert "not finite" in check.spike_free([1.0, math.nan], [1.0, 0.5]).failure.why
+
+
+# --- the trained models ----------------------------------------------------------------
+
+
+class Oracle(nn.Module):
+    """A perfect echo written as string slicing: another correct answer."""
+
+    max_delay = 8
+
+    def test_run(self, s, delay=4):
+        return " " * delay + s[: len(s) - delay]
+
+
+class OffByOne(Oracle):
+    def test_run(self, s, delay=4):
+        return super().test_run(s, delay + 1)[: len(s)]
+
+
+class WrongLength(Oracle):
+    def test_run(self, s, delay=4):
+        return super().test_run(s, delay)[:-1]
+
+
+def test_echo_checks():
+    model, _ = echo.train_echo()
+    variable, _ = echo.train_variable_delay()
+    assert check.echo_model(model).passed and check.echo_model(Oracle()).passed
+    assert check.echo_variable_delay_model(variable).passed
+    assert check.echo_variable_delay_model(Oracle()).passed
+    for wrong in [echo.GRUMemory(), OffByOne(), WrongLength()]:
+        report = check.echo_model(wrong)
+        assert not report.passed and report.failure.inputs["s"], str(report)
+    untrained = check.echo_variable_delay_model(echo.VariableDelayGRUMemory())
+    assert not untrained.passed and "accuracy" in untrained.failure.why
+    short = Oracle()
+    short.max_delay = 4
+    assert "max_delay" in check.echo_variable_delay_model(short).failure.why
+
+
+class StudentCNN(nn.Module):
+    """Every required part, set by hand so that it tells the test folder's dark cats
+    from its bright dogs: the convolutions start at zero, so the residual block passes
+    the image through and the head reads its mean brightness."""
+
+    def __init__(self, functional=False):
+        super().__init__()
+        self.functional = functional
+        self.conv1 = nn.Conv2d(3, 3, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(3)
+        self.conv2 = nn.Conv2d(3, 3, 3, padding=1, bias=False)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(3, 2)
+        with torch.no_grad():
+            for layer in (self.conv1, self.conv2):
+                layer.weight.zero_()
+            self.fc.weight.copy_(torch.tensor([[-1.0] * 3, [1.0] * 3]))
+            self.fc.bias.copy_(torch.tensor([0.5, -0.5]))
+
+    def forward(self, x):
+        if self.functional:
+            y = x.clone()
+            y += self.conv2(F.relu(self.bn(self.conv1(x))))
+            y = F.max_pool2d(F.relu(y), 2)
+        else:
+            y = self.pool(torch.relu(x + self.conv2(torch.relu(self.bn(self.conv1(x))))))
+        return self.fc(F.adaptive_avg_pool2d(y, 1).flatten(1))
+
+
+class NoSkip(StudentCNN):
+    def forward(self, x):
+        y = self.pool(torch.relu(self.conv2(torch.relu(self.bn(self.conv1(x))))))
+        return self.fc(F.adaptive_avg_pool2d(y, 1).flatten(1))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return str(make_folder(tmp_path_factory.mktemp("data"), n=8))
+
+
+def test_cnn_check_finds_every_part(folder):
+    for model in (StudentCNN(), StudentCNN(functional=True)):
+        report = check.cnn_model(model.eval(), data_dir=folder, size=32)
+        assert report.passed, str(report)
+
+
+def test_cnn_check_lists_everything_missing(folder):
+    report = check.cnn_model(NoSkip().eval(), data_dir=folder, size=32)
+    assert not report.passed and "a residual connection" in report.failure.why
+    assert "convolutions" not in report.failure.why and "pooling" not in report.failure.why
+    # One convolution and a linear layer, set to call every dark image a dog:
+    bare = nn.Sequential(nn.Conv2d(3, 1, 1), nn.Flatten(), nn.Linear(32 * 32, 2))
+    with torch.no_grad():
+        bare[0].weight.fill_(1.0)
+        bare[0].bias.zero_()
+        bare[2].weight.copy_(torch.stack([torch.ones(1024), -torch.ones(1024)]))
+        bare[2].bias.zero_()
+    report = check.cnn_model(bare, data_dir=folder, size=32)
+    for part in ["two convolutions", "batch norm", "a non-linearity", "pooling",
+                 "a residual connection", "75% validation accuracy (got 0.0%)"]:
+        assert part in report.failure.why
+    broken = check.cnn_model(nn.Sequential(nn.Conv2d(3, 2, 5), nn.Linear(3, 2)),
+                             data_dir=folder, size=32)
+    assert "running the model failed" in broken.failure.why
