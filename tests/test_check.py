@@ -5,7 +5,6 @@ failing report instead of an exception."""
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from hw2 import attention_rnn, check, conv, echo, gated_rnn, workbook
+from hw2 import attention_rnn, check, conv, echo, gated_rnn
 from test_catsdogs import make_folder
 
 # --- answers: the book's, other correct ones, typical mistakes -------------------------
@@ -118,18 +117,6 @@ def gated_loop(x, Wc, Wh, Wx, g):
     return out.tolist()
 
 
-def nan_answer(*_):
-    return torch.full((1, 3), math.nan)
-
-
-def crash(*_):
-    raise RuntimeError("shapes do not match")
-
-
-def hang(*_):
-    time.sleep(30)
-
-
 CASES = {
     # check: (book's answer, [other correct formulations], [typical mistakes])
     "conv_output_shape": (
@@ -228,26 +215,6 @@ def test_typical_mistakes_fail_with_a_small_counterexample(name):
         text, markdown = str(report), report._repr_markdown_()
         assert text.startswith(f"FAILED {report.question}") and "Expected" in text
         assert "```" in markdown and "✗" in markdown
-
-
-def test_a_failure_is_shrunk_to_the_simplest_inputs():
-    report = check.conv1d_forward(lambda x, W: conv.conv1d(x, W.flip(-1), 2))
-    x, W = report.failure.inputs["x"], report.failure.inputs["W"]
-    # Shrinking leaves one non-zero entry in each: a one-hot input and kernel tap.
-    assert int((x != 0).sum()) == 1 and int((W != 0).sum()) == 1
-
-
-@pytest.mark.parametrize("answer, why", [(nan_answer, "NaN"), (crash, "RuntimeError"),
-                                         (hang, "took more than")])
-def test_a_broken_answer_gives_a_report_not_an_exception(answer, why):
-    report = check.conv1d_forward(answer)
-    assert not report.passed and why in report.failure.why
-    assert report.seconds < workbook.TIME_LIMIT + 2 * workbook.CALL_LIMIT
-
-
-def test_wrong_shapes_name_the_expected_shape():
-    report = check.conv1d_dfdx(lambda W: torch.zeros(3, 7, 5))
-    assert "expected (1, 3, 5, 7)" in report.failure.why
 
 
 def test_size_answers():

@@ -16,6 +16,11 @@ Practice:
 - :mod:`hw2.catsdogs`: cats vs dogs with a small ResNet on a CPU (A).
 - :mod:`hw2.echo`: a GRU that echoes characters at a fixed or variable delay (B).
 
+Workbook:
+
+- :mod:`hw2.check`: check your own answer to each question (one function per question).
+- :mod:`hw2.workbook`: the machinery of those checks: cases, shrinking, reports.
+
 Shared:
 
 - :mod:`hw2.runtime`: seeding, threads, progress bars, timing (every page calls
