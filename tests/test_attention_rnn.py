@@ -113,3 +113,17 @@ def test_attention_bad_shapes():
         attention_rnn.grad_h(model, torch.zeros(4, 3), torch.zeros(3, 3), 1)
     with pytest.raises(ValueError, match="n must be"):
         attention_rnn.AttentionRNN(0, 2)
+
+
+def test_with_weights_and_the_step_jacobian_at_one_step():
+    torch.manual_seed(0)
+    model = attention_rnn.AttentionRNN(3, 2).double()
+    Q, K, V = ([p.detach().clone() for p in ps] for ps in (model.Q, model.K, model.V))
+    copy = attention_rnn.with_weights(Q, K, V, 2)
+    xs = torch.randn(5, 3, dtype=torch.float64)
+    assert torch.equal(copy(xs)[0], model(xs)[0])
+    hs, _ = model.states(xs)
+    at = attention_rnn.step_jacobian_at(model, xs[4], [hs[3], hs[2]])
+    assert torch.allclose(at, attention_rnn.step_jacobian(model, xs, 4))
+    with pytest.raises(ValueError, match="Q must hold 3"):
+        attention_rnn.with_weights(Q[:2], K, V, 2)

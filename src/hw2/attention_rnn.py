@@ -23,8 +23,7 @@ from torch import nn
 from .checks import check_int
 
 __all__ = ["AttentionRNN", "flow_experiment", "grad_h", "jacobian_norms", "lag_jacobian",
-           "step_jacobian",
-           "tanh_rnn_jacobian_norms"]
+           "step_jacobian", "step_jacobian_at", "tanh_rnn_jacobian_norms", "with_weights"]
 
 
 class AttentionRNN(nn.Module):
@@ -92,6 +91,39 @@ class AttentionRNN(nn.Module):
         return torch.stack(hs), (attn if self.k is None else torch.stack(attn))
 
 
+def with_weights(Q: list[torch.Tensor], K: list[torch.Tensor], V: list[torch.Tensor],
+                 k: int | None = 2) -> AttentionRNN:
+    """AttentionRNN(k) (``k=None``: inf) holding the given ``n x n`` matrices, in their
+    dtype: lists of ``k + 1`` (two for inf: the input's and the tied one)."""
+    count = 2 if k is None else k + 1
+    for name, mats in [("Q", Q), ("K", K), ("V", V)]:
+        if len(mats) != count:
+            raise ValueError(f"{name} must hold {count} matrices for k={k}, got {len(mats)}")
+    model = AttentionRNN(Q[0].shape[0], k).to(Q[0].dtype)
+    with torch.no_grad():
+        for params, mats in zip((model.Q, model.K, model.V), (Q, K, V)):
+            for p, m in zip(params, mats):
+                p.copy_(m)
+    return model
+
+
+def _lag_formula(a_i: torch.Tensor, h: torch.Tensor, s_i: torch.Tensor, Q: torch.Tensor,
+                 K: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+    """``a_i (V_i + (v_i - h) (Q_i^T k_i + K_i^T q_i)^T)`` for source ``s_i``."""
+    q, k, v = Q @ s_i, K @ s_i, V @ s_i
+    return a_i * (V + torch.outer(v - h, Q.T @ k + K.T @ q))
+
+
+@torch.no_grad()
+def step_jacobian_at(model: AttentionRNN, x_t: torch.Tensor,
+                     past: list[torch.Tensor]) -> torch.Tensor:
+    """Question 1.2.2 (e) at one step: ``dh[t]/dh[t-1]`` given ``x[t]`` and the past
+    states, newest first (``[h[t-1], h[t-2]]`` for k = 2)."""
+    h, a = model.step(x_t, past)
+    j = model._index(1)
+    return _lag_formula(a[1], h, past[0], model.Q[j], model.K[j], model.V[j])
+
+
 def _check_t(model: AttentionRNN, x: torch.Tensor, t: int) -> None:
     check_int("t", t, 0, len(x) - 1)
 
@@ -100,11 +132,8 @@ def _lag_jacobian(model: AttentionRNN, hs: list[torch.Tensor], attn: list[torch.
                   t: int, i: int) -> torch.Tensor:
     if i < 1 or t - i < 0 or (model.k is not None and i > model.k):
         return hs[0].new_zeros(model.n, model.n)
-    s_i = hs[t - i]
     j = model._index(i)
-    Q, K, V = model.Q[j], model.K[j], model.V[j]
-    q, k, v = Q @ s_i, K @ s_i, V @ s_i
-    return attn[t][i] * (V + torch.outer(v - hs[t], Q.T @ k + K.T @ q))
+    return _lag_formula(attn[t][i], hs[t], hs[t - i], model.Q[j], model.K[j], model.V[j])
 
 
 @torch.no_grad()

@@ -35,7 +35,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import check_int
-from .workbook import Failure, Report, call, compare, search
+from .workbook import Failure, Report, call, compare, question, search
 
 __all__ = ["attention_dldh", "attention_jacobian", "attention_rnn", "attention_rnn_inf",
            "cnn_model", "conv1d_dfdW", "conv1d_dfdx", "conv1d_dldW", "conv1d_forward",
@@ -88,6 +88,7 @@ def _conv2d_shape(C: int, H: int, W: int, K: int, P: int, S: int, D: int,
     return torch.tensor(layer(torch.empty(1, C, H, W, device="meta")).shape[1:])
 
 
+@question("1.1(a)")
 def conv_output_size(answer: Sequence[int]) -> Report:
     """1.1(a): ``answer`` is ``(height, width)`` of the output of a 12 x 21 image after a
     5 x 4 kernel with stride 4 and no padding (per filter)."""
@@ -114,6 +115,7 @@ def _layer(draw: st.DrawFn) -> tuple[int, ...]:
     return C, H, W, K, P, S, D, F_
 
 
+@question("1.1(b)")
 def conv_output_shape(fn: Callable) -> Report:
     """1.1(b): ``fn(C, H, W, K, P, S, D, F)`` returns ``(channels, height, width)`` of a
     layer with ``F`` filters of size ``K x K``, padding ``P``, stride ``S``, dilation
@@ -150,6 +152,7 @@ def _special(*shapes: tuple[int, ...]) -> list[tuple]:
 _SPECIAL = "; also all zeros, all ones and a single 1"
 
 
+@question("1.1(c)(i)")
 def conv1d_forward(fn: Callable) -> Report:
     """1.1(c)(i): ``fn(x, W)`` returns ``f_W(x)``, shape ``(1, 3)``."""
     fn = _function(fn, "fn(x, W)")
@@ -164,6 +167,7 @@ def _dfdW(x: torch.Tensor) -> torch.Tensor:
                                               torch.zeros(1, C, K, dtype=x.dtype))
 
 
+@question("1.1(c)(ii)")
 def conv1d_dfdW(fn: Callable) -> Report:
     """1.1(c)(ii): ``fn(x)`` returns ``df/dW``, shape ``(1, 3, 1, 5, 3)`` (output axes,
     then the axes of ``W``; size-1 axes optional)."""
@@ -178,6 +182,7 @@ def _dfdx(W: torch.Tensor) -> torch.Tensor:
                                               torch.zeros(C, N, dtype=W.dtype))
 
 
+@question("1.1(c)(iii)")
 def conv1d_dfdx(fn: Callable) -> Report:
     """1.1(c)(iii): ``fn(W)`` returns ``df/dx``, shape ``(1, 3, 5, 7)``."""
     fn = _function(fn, "fn(W)")
@@ -192,6 +197,7 @@ def _dldW(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     return W.grad
 
 
+@question("1.1(c)(iv)")
 def conv1d_dldW(fn: Callable) -> Report:
     """1.1(c)(iv): ``fn(x, g)`` with ``g = dl/df`` of shape ``(1, 3)`` returns ``dl/dW``,
     shape ``(1, 5, 3)``."""
@@ -239,6 +245,7 @@ def _saturated(sign: float) -> tuple[torch.Tensor, ...]:
             torch.ones(2, 2, **d), torch.ones(2, 1, **d), torch.ones(3, 2, **d))
 
 
+@question("1.2.1(c)")
 def gated_dldWx(fn: Callable, reading: str = "partial") -> Report:
     """1.2.1(c): ``fn(x, Wc, Wh, Wx, dl_dh)``, with ``x`` of shape ``(K, n)`` (x[1..K])
     and ``dl_dh`` of shape ``(K, m)``, returns ``dl/dW_x``, shape ``(m, n)``.
@@ -286,6 +293,7 @@ def _attention_jacobian(x, h1, h2, Q, K, V):
     return torch.autograd.functional.jacobian(lambda h: _attend([x, h, h2], Q, K, V), h1)
 
 
+@question("1.2.2(e)")
 def attention_jacobian(fn: Callable) -> Report:
     """1.2.2(e): ``fn(x, h1, h2, Q, K, V)`` with ``x = x[t]``, ``h1 = h[t-1]``,
     ``h2 = h[t-2]`` (length n) and ``Q, K, V`` the lists ``[Q0, Q1, Q2]``, ... of
@@ -318,6 +326,7 @@ def _rnn_case(draw: st.DrawFn, count: int) -> tuple:
     return (draw(_matrix(T, n)), *draw(_weights(count, n)))
 
 
+@question("1.2.2(c)")
 def attention_rnn(fn: Callable, k: int = 2) -> Report:
     """1.2.2(c): ``fn(xs, Q, K, V)`` with ``xs`` of shape ``(T, n)`` and lists of
     ``k + 1`` matrices (index 0 acts on x[t], index i on h[t-i]) returns all states
@@ -330,6 +339,7 @@ def attention_rnn(fn: Callable, k: int = 2) -> Report:
                                            ["xs", "Q", "K", "V"], squeeze=False))
 
 
+@question("1.2.2(d)")
 def attention_rnn_inf(fn: Callable) -> Report:
     """1.2.2(d): ``fn(xs, Q, K, V)`` with ``xs`` ``(T, n)`` and lists of two matrices
     ``[Q_x, Q_h]``, ...: the input has its own, and every past state shares one tied
@@ -353,6 +363,7 @@ def _dldh_case(draw: st.DrawFn, k: int) -> tuple:
     return dl, jac
 
 
+@question("1.2.2(f)")
 def attention_dldh(fn: Callable, k: int = 2) -> Report:
     """1.2.2(f): ``fn(dl_dh, dh_dhT)``: ``dl_dh[j]`` is ``dl/dh[T+1+j]`` (total) and
     ``dh_dhT[j]`` the direct partial ``dh[T+1+j]/dh[T]`` (``n x n``), for the states
@@ -373,6 +384,7 @@ def attention_dldh(fn: Callable, k: int = 2) -> Report:
 
 # --- practice ------------------------------------------------------------------------------
 
+@question("C")
 def spike_free(train_loss: Sequence[float], test_loss: Sequence[float]) -> Report:
     """C: the chapter's rule for curves without spikes: no plotted loss (one value per
     epoch) rises more than ``hw2.loss_curves.BAR`` above the lowest value before it."""
@@ -452,6 +464,7 @@ def _echo(model: object, question: str, delays: Callable[[random.Random], int],
                   None if passed else worst[1])
 
 
+@question("B.3")
 def echo_model(model: object) -> Report:
     """B.3: the homework's check of a delay-4 echo model (``model.test_run(s)``): 500
     random strings of length 15-25, accuracy above 0.99."""
@@ -460,6 +473,7 @@ def echo_model(model: object) -> Report:
     return _echo(model, "B.3", lambda rng: 4, (15, 25))
 
 
+@question("B.5")
 def echo_variable_delay_model(model: object) -> Report:
     """B.5: the homework's check of a variable-delay echo model (``model.test_run(s,
     delay)``, ``model.max_delay``): 500 strings of length 20, delays 0 ... max_delay."""
@@ -547,6 +561,7 @@ def _validation(data_dir: str | None, size: int) -> tuple[torch.Tensor, torch.Te
     return eval_view(to_uint8(images, size), size), torch.tensor(labels)
 
 
+@question("A")
 def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = None
               ) -> Report:
     """A: the homework's requirements of the CNN (at least two convolutions, batch norm,

@@ -10,6 +10,7 @@ run), and its shrinking gives the smallest failing case found; a whole check sto
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 import time
@@ -22,8 +23,8 @@ import torch
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 from hypothesis import strategies as st
 
-__all__ = ["CALL_LIMIT", "TIME_LIMIT", "Failure", "Report", "call", "compare", "search",
-           "show"]
+__all__ = ["CALL_LIMIT", "TIME_LIMIT", "Failure", "Report", "call", "compare", "question",
+           "search", "show"]
 
 TIME_LIMIT = 4.0  # seconds a whole check may spend trying cases
 CALL_LIMIT = 1.0  # seconds one call of the student's function may take
@@ -100,6 +101,20 @@ def _assign(name: str, value: object) -> str:
     return f"{name} = " + show(value).replace("\n", "\n" + " " * (len(name) + 3))
 
 
+def question(number: str) -> Callable[[Callable[..., Report]], Callable[..., Report]]:
+    """Mark a check as the check of question ``number``: an answer still ``...`` (the
+    workbook's blank) gives a failing report that says so, not an error."""
+    def mark(check: Callable[..., Report]) -> Callable[..., Report]:
+        @functools.wraps(check)
+        def checked(answer: object, *args: object, **kwargs: object) -> Report:
+            if answer is ...:
+                return Report(number, False, 0, "", 0.0, Failure(
+                    "no answer yet: replace the ... with your answer and run the check"))
+            return check(answer, *args, **kwargs)
+        return checked
+    return mark
+
+
 def show(value: object, digits: int = 4) -> str:
     """A value as a student would type it: tensors and arrays with ``digits`` digits."""
     if isinstance(value, torch.Tensor):
@@ -168,6 +183,8 @@ def compare(expected: torch.Tensor, received: object, rtol: float = 1e-4,
     """``None`` if ``received`` equals ``expected`` within ``rtol`` (relative to the
     largest expected entry), else a :class:`Failure` saying how it differs. With
     ``squeeze``, size-1 axes may be left out or added."""
+    if received is None:
+        return Failure("your function returned None: is it filled in, and does it return?")
     got = _as_tensor(received)
     if got is None:
         return Failure(f"your function returned {type(received).__name__}, not an array "
