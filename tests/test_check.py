@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from hw2 import attention_rnn, check, conv, echo, gated_rnn
+from hw2 import attention_rnn, check, conv, echo, gated_rnn, workbook
 from test_catsdogs import make_folder
 
 # --- answers: the book's, other correct ones, typical mistakes -------------------------
@@ -201,7 +201,7 @@ def test_the_books_answer_and_other_correct_ones_pass(name):
     for answer in [book, *others]:
         report = CHECKS[name](answer)
         assert report.passed, str(report)
-        assert report.cases >= 100 and report.seconds <= 5.0, str(report)
+        assert report.cases >= workbook.MIN_CASES, str(report)
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -211,7 +211,6 @@ def test_typical_mistakes_fail_with_a_small_counterexample(name):
         assert not report.passed, str(report)
         failure = report.failure
         assert failure.inputs and (failure.where or "shape" in failure.why), str(report)
-        assert report.seconds <= 5.0
         text, markdown = str(report), report._repr_markdown_()
         assert text.startswith(f"FAILED {report.question}") and "Expected" in text
         assert "```" in markdown and "✗" in markdown

@@ -28,6 +28,8 @@ RAW_MYST = re.compile(r"\{[a-z][\w:-]*\}`|^\s*(`{3,}|:{3,})\{|^\([\w-]+\)=|\\R(?
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import colab  # noqa: E402  (the book's extension, not a package)
 
+WORKBOOKS = [f"{page}{colab.WORKBOOK}" for page in NOTEBOOKS if page != "intro"]
+
 
 def book(**kw) -> colab.Book:
     fields = dict(site="https://o.github.io/r/", docname="book/p",
@@ -112,6 +114,37 @@ def test_solutions_fold_prose_in_details_and_code_in_form_view():
                       book(), "", "")
 
 
+CHECK_BLOCK = ("````{admonition} Check your answer\n:class: dropdown hw2-check\n\nRun it:\n\n"
+               "```python\nfrom hw2 import check\n\ndef my_f(x):\n    ...\n\n"
+               "# a comment on the call\ncheck.f(my_f)\n```\n````")
+
+
+def test_the_workbook_leaves_solutions_out_and_adds_answer_and_check_cells():
+    nb = {"metadata": {"kernelspec": {"name": "python3"}}, "cells": [
+        md("# Title"),
+        md("```{exercise}\n:label: ex-a\n\nQ?\n```\n\n" + CHECK_BLOCK + "\n\n"
+           "```{solution-start} ex-a\n:class: dropdown\n```\n**Answer:** secret."),
+        code("solution_code()"),
+        md("More of the answer.\n```{solution-end}\n```\nAfter."),
+        code("evidence()"),
+    ]}
+    solved = colab.convert(nb, book(), "INSTALL", "PREFACE")
+    folded = [c["source"] for c in solved["cells"] if "Check your answer" in c["source"]]
+    assert folded and folded[0].count("<details>") == 2  # the check block, the solution
+    work = colab.convert(nb, book(), "INSTALL", "PREFACE", workbook=True)
+    sources = [c["source"] for c in work["cells"]]
+    text = "\n".join(sources)
+    assert "secret" not in text and "solution_code" not in text and "More of" not in text
+    assert "> **Exercise 3.**" in text and "After." in text and "evidence()" in sources
+    answer = sources.index("from hw2 import check\n\ndef my_f(x):\n    ...")
+    assert sources[answer + 1] == "# a comment on the call\ncheck.f(my_f)"
+    assert work["cells"][answer]["cell_type"] == work["cells"][answer + 1]["cell_type"] == "code"
+    assert "Your answer" in sources[answer - 1]
+    assert colab.has_checks(nb) and not colab.has_checks({"cells": [md("x")]})
+    with pytest.raises(ValueError, match="no python code"):
+        colab.check_cells("no code here")
+
+
 def test_addresses_come_from_the_repository_setting():
     assert colab.colab_url("https://github.com/me/fork", "book/conv") == (
         "https://colab.research.google.com/github/me/fork/blob/colab/book/conv.ipynb")
@@ -159,7 +192,19 @@ def test_pages_without_a_notebook_have_no_launch_button(built):
         html = (HTML / "book" / f"{page}.html").read_text()
         assert "colab.research.google.com" not in html
         assert not (built / f"{page}.ipynb").exists()
-    assert sorted(p.stem for p in built.glob("*.ipynb")) == sorted(NOTEBOOKS)
+    assert sorted(p.stem for p in built.glob("*.ipynb")) == sorted(NOTEBOOKS + WORKBOOKS)
+
+
+@pytest.mark.parametrize("page", [p for p in NOTEBOOKS if p != "intro"])
+def test_pages_with_checks_open_their_workbook_too(built, page):
+    html = (HTML / "book" / f"{page}.html").read_text()
+    assert colab.colab_url(REPO_URL, f"book/{page}{colab.WORKBOOK}") in html
+    work = json.loads((built / f"{page}{colab.WORKBOOK}.ipynb").read_text())
+    text = "\n".join(c["source"] for c in work["cells"])
+    assert "Solution to Exercise" not in text and "**Your answer.**" in text
+    checks = [c for c in work["cells"] if c["source"].split("\n")[-1].startswith("check.")]
+    answers = [c for c in work["cells"] if "**Your answer.**" in c["source"]]
+    assert len(checks) == len(answers) >= 1
 
 
 @pytest.mark.parametrize("page", NOTEBOOKS)
@@ -192,14 +237,14 @@ def _cached_results() -> set[str]:
     return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
 
 
-@pytest.mark.parametrize("page", NOTEBOOKS)
+@pytest.mark.parametrize("page", NOTEBOOKS + WORKBOOKS)
 def test_notebook_runs_as_in_colab(built, page, tmp_path, monkeypatch):
     """Top to bottom, in a kernel that cannot import the book's toolchain, from a scratch
     folder, with a data folder of its own, on the build's trained results."""
     import nbformat
     from nbclient import NotebookClient
 
-    if "HW2_DATA_URL" not in os.environ and page == "catsdogs":
+    if "HW2_DATA_URL" not in os.environ and page.startswith("catsdogs"):
         pytest.skip("no HW2_DATA_URL: the CNN notebook would download from the internet")
     nb = nbformat.read(built / f"{page}.ipynb", as_version=4)
     block = ("import sys\n"
@@ -215,5 +260,8 @@ def test_notebook_runs_as_in_colab(built, page, tmp_path, monkeypatch):
     assert _cached_results() == before, "the notebook trained or prepared something again"
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+    if page.endswith(colab.WORKBOOK):  # each blank answer is reported as such
+        blanks = [o for o in outputs if "no answer yet" in str(o.get("data", ""))]
+        assert len(blanks) == sum(c.source.startswith("**Your answer.**") for c in nb.cells)
     if page == "catsdogs":
         assert (tmp_path / "data" / "cats_and_dogs_filtered").is_dir()

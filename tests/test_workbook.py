@@ -58,3 +58,17 @@ def test_reports_read_as_text_and_markdown():
     report = check.conv1d_forward(lambda x, W: conv.conv1d(x, W, 2))
     assert bool(report) and str(report).startswith("PASSED 1.1(c)(i): ")
     assert report._repr_markdown_().startswith("**✓ PASSED")
+
+
+def blank(x):
+    """x: (5, 7)"""
+    ...
+
+
+def test_a_blank_answer_is_reported_as_not_answered_yet():
+    for answer in (..., blank):
+        report = check.conv1d_dfdW(answer)
+        assert not report.passed and report.failure.why.startswith("no answer yet")
+    assert check.cnn_model(...).failure.why.startswith("no answer yet")
+    returns_none = check.conv1d_dfdW(lambda x: None)
+    assert "returned None" in returns_none.failure.why

@@ -11,7 +11,13 @@ sphinx-exercise. After an HTML build, :func:`_write_notebooks` turns each execut
 - an exercise is a quoted paragraph; a solution's prose is folded in a ``<details>``
   block and its code cells in Colab's form view (code hidden until "show code");
 - outputs are dropped (the notebook is for running), and a first code cell installs
-  ``hw2`` at the commit the book was built from, unless it can already be imported.
+  ``hw2`` at the commit the book was built from, unless it can already be imported;
+- a "Check your answer" block (an ``admonition`` of class ``hw2-check``) is folded.
+
+A page with such blocks also gets a **workbook**, ``<page>-workbook.ipynb``: the same
+notebook with every solution left out (prose and code), and each check block turned into
+a cell to fill in (its code but the final ``check.`` call) and a cell that runs the
+check. A second launch button opens it.
 
 A directive or role without a plain form stops the build, so nothing raw reaches Colab.
 
@@ -44,6 +50,10 @@ OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
 TARGET = re.compile(r"^\([\w-]+\)=[ \t]*$")
 LABELLED_MATH_END = re.compile(r"^\$\$[ \t]*\((?P<label>[\w-]+)\)[ \t]*$")
 START, END = "\x00solution-start\x00", "\x00solution-end\x00"
+CHECK, CHECK_END = "\x00check\x00", "\x00check-end\x00"  # a "Check your answer" block
+CHECK_CLASS = "hw2-check"  # the class that marks one
+PYTHON_BLOCK = re.compile(r"```python\n(?P<code>.*?)\n```", re.S)
+WORKBOOK = "-workbook"  # a page's workbook notebook: <page>-workbook.ipynb
 
 
 @dataclass
@@ -216,41 +226,82 @@ def directives(text: str, book: Book) -> str:
             out.append(END)
         elif name == "glue:figure":
             out.append(_figure(book, arg, options, body_text))
+        elif name == "admonition" and CHECK_CLASS in options.get("class", "").split():
+            out.append(f"{CHECK}{arg}\n{body_text}{CHECK_END}")
         else:
             raise ValueError(f"{book.docname}: no Colab form for the directive {{{name}}}")
     return "\n".join(out)
 
 
-def _folded(text: str, exercise: str) -> str:
-    return (f"<details>\n<summary><b>Solution to Exercise {exercise}</b> (click to show)"
+def _folded(text: str, title: str) -> str:
+    return (f"<details>\n<summary><b>{title}</b> (click to show)"
             f"</summary>\n\n{text.strip()}\n\n</details>")
 
 
-def convert(nb: dict, book: Book, install: str, preface: str) -> dict:
-    """The Colab notebook of an executed page ``nb`` (see the module docstring)."""
+def _code(source: str, metadata: dict | None = None) -> dict:
+    return {"cell_type": "code", "metadata": metadata or {}, "source": source, "outputs": [],
+            "execution_count": None}
+
+
+def check_cells(block: str) -> list[dict]:
+    """A "Check your answer" block as workbook cells: a line to read, the answer's
+    blank (its code but the final check call) and the check call, each its own cell."""
+    found = PYTHON_BLOCK.search(block)
+    if found is None:
+        raise ValueError(f"a check block has no python code: {block[:80]!r}")
+    lines = found.group("code").split("\n")
+    last = max(i for i, line in enumerate(lines) if line.startswith("check."))
+    first = last
+    while first > 0 and lines[first - 1].startswith("#"):
+        first -= 1  # comments that explain the call go with it
+    return [
+        {"cell_type": "markdown", "metadata": {},
+         "source": "**Your answer.** Fill in the cell below, then run the check after it."},
+        _code("\n".join(lines[:first]).strip()),
+        _code("\n".join(lines[first:]).strip()),
+    ]
+
+
+def convert(nb: dict, book: Book, install: str, preface: str, workbook: bool = False) -> dict:
+    """The Colab notebook of an executed page ``nb`` (see the module docstring). With
+    ``workbook``, its workbook: every solution left out, and each "Check your answer"
+    block turned into a cell to fill in and a cell that checks it."""
     nb = copy.deepcopy(nb)
     cells, solution = [], None
+    split = re.compile(f"({START}[^\n]*|{END}|{CHECK}.*?{CHECK_END})", re.S)
     for cell in nb["cells"]:
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "code":
+            if solution is not None and workbook:
+                continue
             metadata = {}
             if solution is not None:
                 metadata["cellView"] = "form"
                 source = f"# @title Solution to Exercise {solution}: run to check\n" + source
-            cells.append({"cell_type": "code", "metadata": metadata, "source": source,
-                          "outputs": [], "execution_count": None})
+            cells.append(_code(source, metadata))
             continue
         if cell["cell_type"] != "markdown":
             continue
         text = directives(math(roles(source, book), book), book)
         parts = []
-        for piece in re.split(f"({START}[^\n]*|{END})", text):
+        for piece in split.split(text):
             if piece.startswith(START):
                 solution = piece[len(START):]
             elif piece == END:
                 solution = None
-            elif piece.strip():
-                parts.append(_folded(piece, solution) if solution is not None else piece.strip())
+            elif piece.startswith(CHECK):
+                title, body = piece[len(CHECK):-len(CHECK_END)].split("\n", 1)
+                if not workbook:
+                    parts.append(_folded(body, title))
+                    continue
+                if parts:
+                    cells.append({"cell_type": "markdown", "metadata": {},
+                                  "source": "\n\n".join(parts)})
+                    parts = []
+                cells += check_cells(body)
+            elif piece.strip() and not (workbook and solution is not None):
+                parts.append(piece.strip() if solution is None
+                             else _folded(piece, f"Solution to Exercise {solution}"))
         if parts:
             cells.append({"cell_type": "markdown", "metadata": {}, "source": "\n\n".join(parts)})
     if solution is not None:
@@ -258,8 +309,7 @@ def convert(nb: dict, book: Book, install: str, preface: str) -> dict:
     title = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown")
     cells[title + 1:title + 1] = [
         {"cell_type": "markdown", "metadata": {}, "source": preface},
-        {"cell_type": "code", "metadata": {}, "source": install, "outputs": [],
-         "execution_count": None},
+        _code(install),
     ]
     for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i}"
@@ -267,6 +317,12 @@ def convert(nb: dict, book: Book, install: str, preface: str) -> dict:
             if k in nb["metadata"]}
     keep.setdefault("colab", {})["provenance"] = []
     return {"cells": cells, "metadata": keep, "nbformat": 4, "nbformat_minor": 5}
+
+
+def has_checks(nb: dict) -> bool:
+    """Whether a page has "Check your answer" blocks (and so a workbook notebook)."""
+    return any(cell["cell_type"] == "markdown" and CHECK_CLASS in "".join(cell["source"])
+               for cell in nb["cells"])
 
 
 # --- Sphinx ------------------------------------------------------------------------
@@ -332,7 +388,7 @@ def _page(common: Book, app, docname: str, executed: Path) -> Book:
     )
 
 
-def _preface(app, docname: str, nb: dict, revision: str) -> str:
+def _preface(app, docname: str, nb: dict, revision: str, workbook: bool = False) -> str:
     page = f"{site_url(_repo_url(app))}{docname}.html"
     title = app.env.titles[docname].astext()
     text = (f"*This notebook is the page [{title}]({page}) of the book "
@@ -340,6 +396,11 @@ def _preface(app, docname: str, nb: dict, revision: str) -> str:
             "Run the cells from the top: the first installs the book's package, `hw2`. "
             "The numbers in the text are those of the book's build, on a CPU; the cells "
             "compute them again.*")
+    if workbook:
+        text += ("\n\n**This is the page's workbook: the solutions are left out.** After "
+                 "each question that can be checked, fill in the cell marked *Your answer* "
+                 "and run the check below it (`hw2.check`): it tries your answer on many "
+                 "cases and shows the smallest one it gets wrong.")
     if nb["metadata"].get("accelerator") == "GPU":
         text += ("\n\n**Use a GPU runtime** (Runtime → Change runtime type → a GPU) "
                  "before you run it: training then runs on the GPU instead of the "
@@ -358,13 +419,23 @@ def _write_notebooks(app, exception) -> None:
     for docname in colab_docs(app):
         executed = executed_dir / f"{docname}.ipynb"
         nb = json.loads(executed.read_text())
-        colab = convert(nb, _page(common, app, docname, executed), install,
-                        _preface(app, docname, nb, revision))
-        target = out_dir / f"{docname}.ipynb"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".ipynb.partial")
-        partial.write_text(json.dumps(colab, indent=1, ensure_ascii=False) + "\n")
-        partial.replace(target)
+        page = _page(common, app, docname, executed)
+        kinds = [False, True] if has_checks(nb) else [False]
+        for workbook in kinds:
+            colab = convert(nb, page, install, _preface(app, docname, nb, revision, workbook),
+                            workbook=workbook)
+            target = out_dir / f"{docname}{WORKBOOK if workbook else ''}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".ipynb.partial")
+            partial.write_text(json.dumps(colab, indent=1, ensure_ascii=False) + "\n")
+            partial.replace(target)
+
+
+def has_workbook(app, docname: str) -> bool:
+    """Whether a page gets a workbook notebook: it has a Colab notebook and "Check your
+    answer" blocks."""
+    return (docname in colab_docs(app)
+            and CHECK_CLASS in Path(app.env.doc2path(docname)).read_text(encoding="utf-8"))
 
 
 def _buttons(app, pagename, templatename, context, doctree) -> None:
@@ -378,9 +449,18 @@ def _buttons(app, pagename, templatename, context, doctree) -> None:
             if not has_notebook:
                 groups.remove(group)
                 continue
+            buttons = []
             for button in group["buttons"]:
+                buttons.append(button)
                 if button.get("text") == "Colab":
                     button["url"] = colab_url(_repo_url(app), pagename)
+                    if has_workbook(app, pagename):
+                        buttons.append({**button, "text": "Colab: workbook",
+                                        "url": colab_url(_repo_url(app), pagename + WORKBOOK),
+                                        "tooltip": "Open the workbook in Colab: the questions "
+                                                   "without solutions, a check for each answer",
+                                        "label": "colab-workbook-button"})
+            group["buttons"] = buttons
         elif group.get("label") == "download-buttons":
             buttons = [b for b in group["buttons"]
                        if b.get("label") != "download-notebook-button"
