@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run every test: ruff, the loss-curves page in other arithmetic
-# (scripts/other_arithmetic.py), unit tests of src/hw2, the Colab notebooks run as in
-# Colab (tests/test_colab.py), and checks of the built HTML and PDF (build the book
-# first with scripts/build_book.sh).
+# (scripts/other_arithmetic.py), unit tests of src/hw2, checks of the built HTML, PDF
+# and Colab notebooks, and the Colab notebooks and workbooks run with nbmake in a
+# Colab-like environment (scripts/nbmake.sh). Build the book first
+# (scripts/build_book.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -12,3 +13,4 @@ ensure_browser  # for the browser check (scripts/env.sh)
 # result cache: every claim it makes must hold for the run it gets (about 10 minutes).
 python scripts/other_arithmetic.py
 pytest tests "$@"
+bash scripts/nbmake.sh

@@ -1,13 +1,12 @@
-"""The Colab notebooks (book/_ext/colab.py): the conversion of MyST to plain notebooks,
-the buttons that open them, and every notebook run as Colab would run it: a kernel
-where the book's toolchain cannot be imported, a scratch folder, a fresh data folder,
-and the build's trained results (nothing is trained again)."""
+"""The Colab notebooks: the conversion of MyST to plain notebooks and workbooks
+(book/_ext/colab_notebook.py), and the notebooks and buttons of the built book
+(book/_ext/colab.py). scripts/nbmake.sh runs every one of them
+with nbmake in a Colab-like environment."""
 
 from __future__ import annotations
 
 import html as html_module
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -21,17 +20,15 @@ COLAB = HTML / "_colab" / "book"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPO_URL = CONFIG["repository"]["url"]
 NOTEBOOKS = ["intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "catsdogs", "echo"]
-TOOLCHAIN = ("myst_nb", "jupyter_book", "sphinx", "jupyter_cache", "sphinx_exercise",
-             "sphinx_book_theme", "sphinxcontrib")
 RAW_MYST = re.compile(r"\{[a-z][\w:-]*\}`|^\s*(`{3,}|:{3,})\{|^\([\w-]+\)=|\\R(?![A-Za-z])", re.M)
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import colab  # noqa: E402  (the book's extension, not a package)
+import colab_notebook as notebook  # noqa: E402  (the book's extension, not a package)
 
-WORKBOOKS = [f"{page}{colab.WORKBOOK}" for page in NOTEBOOKS if page != "intro"]
+WORKBOOKS = [f"{page}{notebook.WORKBOOK}" for page in NOTEBOOKS if page != "intro"]
 
 
-def book(**kw) -> colab.Book:
+def book(**kw) -> notebook.Book:
     fields = dict(site="https://o.github.io/r/", docname="book/p",
                   glued={"x": {"text/plain": "0.123456"}, "s": {"text/plain": "'(7, 5)'"},
                          "fig": {"text/plain": "<Figure>", "image/svg+xml": "<svg/>"}},
@@ -39,7 +36,7 @@ def book(**kw) -> colab.Book:
                   citations={"k1": ("HS97", "book/references.html#id4")},
                   titles={"book/references": "References"}, macros={"R": r"\mathbb{R}"})
     fields.update(kw)
-    return colab.Book(**fields)
+    return notebook.Book(**fields)
 
 
 def md(source: str) -> dict:
@@ -56,7 +53,7 @@ def code(source: str) -> dict:
 
 
 def test_roles_become_values_numbers_and_links():
-    text = colab.roles("a {glue:text}`x:.2f`, {glue:text}`s`, {eq}`eq-a`, "
+    text = notebook.roles("a {glue:text}`x:.2f`, {glue:text}`s`, {eq}`eq-a`, "
                        "{cite}`k1`, {doc}`references`", book())
     assert text == ("a 0.12, (7, 5), (2), [[HS97](https://o.github.io/r/book/references"
                     ".html#id4)], [References](https://o.github.io/r/book/references.html)")
@@ -66,26 +63,26 @@ def test_roles_become_values_numbers_and_links():
                                   "{cite}`nobody`", "{doc}`elsewhere`"])
 def test_a_role_without_a_plain_form_stops_the_build(text):
     with pytest.raises(ValueError):
-        colab.roles(text, book())
+        notebook.roles(text, book())
 
 
 def test_labelled_equations_get_the_books_number_and_macros_expand():
     text = "$$\nx \\in \\R^n \\Rightarrow y\n$$ (eq-a)\n\n(target)=\n$\\R$"
-    assert colab.math(text, book()) == (
+    assert notebook.math(text, book()) == (
         "$$\nx \\in \\mathbb{R}^n \\Rightarrow y\n\\tag{2}\n$$\n\n$\\mathbb{R}$")
 
 
 def test_exercises_quote_figures_inline_and_unknown_directives_stop():
-    text = colab.directives("```{exercise}\n:label: ex-a\n\nWhat is $x$?\n```", book())
+    text = notebook.directives("```{exercise}\n:label: ex-a\n\nWhat is $x$?\n```", book())
     assert text == "> **Exercise 3.**\n>\n> What is $x$?"
-    figure = colab.directives("```{glue:figure} fig\n:name: fig-a\n:alt: A [box]\n\n"
+    figure = notebook.directives("```{glue:figure} fig\n:name: fig-a\n:alt: A [box]\n\n"
                               "Caption.\n```", book())
     assert figure.startswith(r"![A \[box\]](data:image/svg+xml;base64,")
     assert figure.endswith("*Figure 1.* Caption.")
     with pytest.raises(ValueError, match="note"):
-        colab.directives("```{note}\nx\n```", book())
+        notebook.directives("```{note}\nx\n```", book())
     with pytest.raises(ValueError, match="unclosed"):
-        colab.directives("```{exercise}\n:label: ex-a\nx", book())
+        notebook.directives("```{exercise}\n:label: ex-a\nx", book())
 
 
 def test_solutions_fold_prose_in_details_and_code_in_form_view():
@@ -97,7 +94,7 @@ def test_solutions_fold_prose_in_details_and_code_in_form_view():
         code("check()"),
         md("More of the answer.\n```{solution-end}\n```\nAfter."),
     ]}
-    out = colab.convert(nb, book(), "INSTALL", "PREFACE")
+    out = notebook.convert(nb, book(), "INSTALL", "PREFACE")
     kinds = [(c["cell_type"], c["source"].split("\n")[0]) for c in out["cells"]]
     assert kinds == [("markdown", "# Title"), ("markdown", "PREFACE"), ("code", "INSTALL"),
                      ("code", "import hw2"), ("markdown", "> **Exercise 3.**"),
@@ -110,7 +107,7 @@ def test_solutions_fold_prose_in_details_and_code_in_form_view():
     assert all(c.get("outputs", []) == [] for c in out["cells"])
     assert out["metadata"]["accelerator"] == "GPU"
     with pytest.raises(ValueError, match="not closed"):
-        colab.convert({"metadata": {}, "cells": [md("```{solution-start} ex-a\n```")]},
+        notebook.convert({"metadata": {}, "cells": [md("```{solution-start} ex-a\n```")]},
                       book(), "", "")
 
 
@@ -128,10 +125,10 @@ def test_the_workbook_leaves_solutions_out_and_adds_answer_and_check_cells():
         md("More of the answer.\n```{solution-end}\n```\nAfter."),
         code("evidence()"),
     ]}
-    solved = colab.convert(nb, book(), "INSTALL", "PREFACE")
+    solved = notebook.convert(nb, book(), "INSTALL", "PREFACE")
     folded = [c["source"] for c in solved["cells"] if "Check your answer" in c["source"]]
     assert folded and folded[0].count("<details>") == 2  # the check block, the solution
-    work = colab.convert(nb, book(), "INSTALL", "PREFACE", workbook=True)
+    work = notebook.convert(nb, book(), "INSTALL", "PREFACE", workbook=True)
     sources = [c["source"] for c in work["cells"]]
     text = "\n".join(sources)
     assert "secret" not in text and "solution_code" not in text and "More of" not in text
@@ -140,19 +137,19 @@ def test_the_workbook_leaves_solutions_out_and_adds_answer_and_check_cells():
     assert sources[answer + 1] == "# a comment on the call\ncheck.f(my_f)"
     assert work["cells"][answer]["cell_type"] == work["cells"][answer + 1]["cell_type"] == "code"
     assert "Your answer" in sources[answer - 1]
-    assert colab.has_checks(nb) and not colab.has_checks({"cells": [md("x")]})
+    assert notebook.has_checks(nb) and not notebook.has_checks({"cells": [md("x")]})
     with pytest.raises(ValueError, match="no python code"):
-        colab.check_cells("no code here")
+        notebook.check_cells("no code here")
 
 
 def test_addresses_come_from_the_repository_setting():
-    assert colab.colab_url("https://github.com/me/fork", "book/conv") == (
+    assert notebook.colab_url("https://github.com/me/fork", "book/conv") == (
         "https://colab.research.google.com/github/me/fork/blob/colab/book/conv.ipynb")
-    assert colab.site_url("https://github.com/me/fork") == "https://me.github.io/fork/"
-    assert "hw2 @ git+https://github.com/me/fork@abc" in colab.install_cell(
+    assert notebook.site_url("https://github.com/me/fork") == "https://me.github.io/fork/"
+    assert "hw2 @ git+https://github.com/me/fork@abc" in notebook.install_cell(
         "https://github.com/me/fork", "abc")
     with pytest.raises(ValueError, match="repository.url"):
-        colab.repo_parts("https://gitlab.com/me/fork")
+        notebook.repo_parts("https://gitlab.com/me/fork")
 
 
 def test_the_repository_address_is_written_once():
@@ -161,7 +158,7 @@ def test_the_repository_address_is_written_once():
 
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
                            check=True).stdout.split()
-    org, repo = colab.repo_parts(REPO_URL)
+    org, repo = notebook.repo_parts(REPO_URL)
     written = [f for f in files if (ROOT / f).is_file()
                and f"{org}/{repo}" in (ROOT / f).read_text(errors="ignore")]
     assert written == ["_config.yml"]
@@ -180,10 +177,11 @@ def built() -> Path:
 @pytest.mark.parametrize("page", NOTEBOOKS)
 def test_the_rocket_and_the_download_give_the_pages_colab_notebook(built, page):
     html = (HTML / "book" / f"{page}.html").read_text()
-    assert colab.colab_url(REPO_URL, f"book/{page}") in html
+    assert notebook.colab_url(REPO_URL, f"book/{page}") in html
     assert f'href="../_colab/book/{page}.ipynb"' in html
-    assert "colab.research.google.com/github/" not in html.replace(
-        colab.colab_url(REPO_URL, f"book/{page}"), "")
+    others = html.replace(notebook.colab_url(REPO_URL, f"book/{page}{notebook.WORKBOOK}"), "")
+    assert "colab.research.google.com/github/" not in others.replace(
+        notebook.colab_url(REPO_URL, f"book/{page}"), "")
     assert f"_sources/book/{page}.ipynb" not in html  # the executed page, raw MyST in it
 
 
@@ -198,8 +196,8 @@ def test_pages_without_a_notebook_have_no_launch_button(built):
 @pytest.mark.parametrize("page", [p for p in NOTEBOOKS if p != "intro"])
 def test_pages_with_checks_open_their_workbook_too(built, page):
     html = (HTML / "book" / f"{page}.html").read_text()
-    assert colab.colab_url(REPO_URL, f"book/{page}{colab.WORKBOOK}") in html
-    work = json.loads((built / f"{page}{colab.WORKBOOK}.ipynb").read_text())
+    assert notebook.colab_url(REPO_URL, f"book/{page}{notebook.WORKBOOK}") in html
+    work = json.loads((built / f"{page}{notebook.WORKBOOK}.ipynb").read_text())
     text = "\n".join(c["source"] for c in work["cells"])
     assert "Solution to Exercise" not in text and "**Your answer.**" in text
     checks = [c for c in work["cells"] if c["source"].split("\n")[-1].startswith("check.")]
@@ -219,49 +217,9 @@ def test_notebooks_read_as_plain_markdown_with_the_books_numbers(built, page):
         value = html_module.unescape(value).replace("\u2019", "'")  # smartquotes
         assert value in text, value
     assert all(c["outputs"] == [] for c in nb["cells"] if c["cell_type"] == "code")
-    assert colab.install_cell(REPO_URL, "").split("@")[0] in nb["cells"][2]["source"]
+    assert notebook.install_cell(REPO_URL, "").split("@")[0] in nb["cells"][2]["source"]
 
 
 def test_the_cnn_notebook_asks_colab_for_a_gpu(built):
     nb = json.loads((built / "catsdogs.ipynb").read_text())
     assert nb["metadata"]["accelerator"] == "GPU"
-
-
-# --- run as in Colab ----------------------------------------------------------------
-
-
-def _cached_results() -> set[str]:
-    from hw2.cache import cache_dir
-
-    folder = cache_dir()
-    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
-
-
-@pytest.mark.parametrize("page", NOTEBOOKS + WORKBOOKS)
-def test_notebook_runs_as_in_colab(built, page, tmp_path, monkeypatch):
-    """Top to bottom, in a kernel that cannot import the book's toolchain, from a scratch
-    folder, with a data folder of its own, on the build's trained results."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    if "HW2_DATA_URL" not in os.environ and page.startswith("catsdogs"):
-        pytest.skip("no HW2_DATA_URL: the CNN notebook would download from the internet")
-    nb = nbformat.read(built / f"{page}.ipynb", as_version=4)
-    block = ("import sys\n"
-             f"for name in {TOOLCHAIN!r}:\n"
-             "    sys.modules[name] = None  # as in Colab: not installed\n")
-    nb.cells.insert(0, nbformat.v4.new_code_cell(block))
-    monkeypatch.setenv("HW2_DATA_DIR", str(tmp_path / "data"))  # a fresh data folder
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    before = _cached_results()
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(scratch)}}).execute()
-    assert _cached_results() == before, "the notebook trained or prepared something again"
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    if page.endswith(colab.WORKBOOK):  # each blank answer is reported as such
-        blanks = [o for o in outputs if "no answer yet" in str(o.get("data", ""))]
-        assert len(blanks) == sum(c.source.startswith("**Your answer.**") for c in nb.cells)
-    if page == "catsdogs":
-        assert (tmp_path / "data" / "cats_and_dogs_filtered").is_dir()

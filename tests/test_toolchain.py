@@ -29,9 +29,23 @@ def test_the_lock_holds_jupyter_book_1():
     pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", lock, re.MULTILINE))
     assert pins["jupyter-book"].startswith("1.")
     for tool in ("myst-nb", "sphinx-exercise", "sphinxcontrib-bibtex", "ruff", "pytest",
-                 "nbclient"):
+                 "nbclient", "nbmake"):
         assert tool in pins, tool
+    nbmake = tuple(int(v) for v in pins["nbmake"].split(".")[:3])
+    assert nbmake >= (1, 5, 5) and pins["pytest"].split(".")[0] == "9"  # pytest < 10
     assert "-c requirements-lock.txt" in (ROOT / "scripts" / "env.sh").read_text()
+
+
+def test_nbmake_runs_the_colab_notebooks_in_a_toolchain_free_environment():
+    """The design card's CI: `pytest --nbmake` on the Colab notebooks and workbooks, in
+    an environment of their own that never holds the book's toolchain."""
+    script = (ROOT / "scripts" / "nbmake.sh").read_text()
+    assert "pytest --nbmake" in script and "bash scripts/nbmake.sh" in (
+        ROOT / "scripts" / "test.sh").read_text()
+    runtime = re.search(r"^RUNTIME=\((.*)\)$", script, re.MULTILINE).group(1).split()
+    assert "nbmake" in runtime and not {"jupyter-book", "myst-nb", "sphinx"} & set(runtime)
+    assert "--force-reinstall" in script and "-e ." not in script  # hw2 not editable
+    assert "nothing may be trained again" in script and '"$(listing)" = "$before"' in script
 
 
 def _workflow() -> dict:
