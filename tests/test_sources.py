@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -109,23 +110,90 @@ def test_a_comment_in_diagrams_reruns_only_the_diagram_pages(package_copy):
     assert _changed(keys, keys2) == set()  # nothing retrains
 
 
+def _edit(path, old, new):
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_a_docstring_or_comment_in_catsdogs_retrains_nothing(package_copy):
+    """(a) of the edit-cost rule: the CNN page runs again, the CNN is not retrained."""
+    pages, keys = _snapshot()
+    _edit(package_copy / "catsdogs.py", '"""Classify PIL images', '"""Classify any PIL images')
+    _edit(package_copy / "catsdogs.py", "def _train(", "# a comment\ndef _train(")
+    pages2, keys2 = _snapshot()
+    assert _changed(keys, keys2) == set()
+    # The pages that run catsdogs.py run again (hw2.check reads its validation images).
+    assert _changed(pages, pages2) == _pages_importing("catsdogs")
+    assert "catsdogs.ipynb" in _changed(pages, pages2) and "intro.md" not in _changed(
+        pages, pages2)
+
+
+def test_code_the_trainer_never_reaches_retrains_nothing(package_copy):
+    _, keys = _snapshot()
+    _edit(package_copy / "catsdogs.py", "if not images:\n        return []",
+          "if not images:\n        return list()")  # predict: code, but not training's
+    _edit(package_copy / "loss_curves.py", "def max_rise(", "def max_rise(  ")
+    _edit(package_copy / "loss_curves.py", 'return float(np.max(_rises(losses)))',
+          'return float(_rises(losses).max())')  # a metric
+    assert ("catsdogs", "predict") not in sources.reachable("catsdogs", "train")
+    assert _changed(keys, _snapshot()[1]) == set()
+
+
 def test_a_change_in_echo_retrains_only_echo(package_copy):
     pages, keys = _snapshot()
-    path = package_copy / "echo.py"
-    path.write_text(path.read_text().replace("def train_echo(", "def train_echo(  ", 1))
+    _edit(package_copy / "echo.py", "def _train(", "def _train_steps(")
+    _edit(package_copy / "echo.py", "_train(", "_train_steps(")
     pages2, keys2 = _snapshot()
     assert _changed(keys, keys2) == {"echo.train_echo", "echo.train_variable_delay"}
-    assert _changed(pages, pages2) == {"echo.ipynb"}
+    assert _changed(pages, pages2) == _pages_importing("echo")  # echo, and hw2.check's users
+    assert "echo.ipynb" in _changed(pages, pages2) and "intro.md" not in _changed(pages, pages2)
 
 
-def test_a_change_in_a_shared_module_reaches_every_user(package_copy):
+def test_a_change_to_the_fix_retrains_only_the_runs_that_use_it(package_copy):
+    """(b): the fix's configuration is an argument of the runs that use it, and no part
+    of the trainer's code, so editing it changes exactly those runs' keys."""
+    lc, C = loss_curves, loss_curves.Config
+    runs = ([dict(config=c) for c in (lc.SECTION8, C(clip=1.0), C(lr=3e-4), lc.FIX)]
+            + [dict(config=lc.FIX, data_seed=seed) for seed in (11, 12)]
+            + [dict(config=lc.SECTION8, arithmetic="aten-default")])
+    before = [lc.train.key(**run) for run in runs]
+    _, keys = _snapshot()
+    _edit(package_copy / "loss_curves.py", "FIX = Config(lr=1.5e-3", "FIX = Config(lr=1.6e-3")
+    assert _changed(keys, _snapshot()[1]) == set()  # the trainer's code is the same
+    new_fix = replace(lc.FIX, lr=1.6e-3)  # what lc.FIX is after the edit
+    after = [lc.train.key(**{**run, "config": new_fix if run["config"] is lc.FIX
+                              else run["config"]}) for run in runs]
+    retrained = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    assert retrained == [i for i, run in enumerate(runs) if run["config"] is lc.FIX]
+
+
+def test_a_change_in_a_shared_function_reaches_every_user(package_copy):
     pages, keys = _snapshot()
     with open(package_copy / "runtime.py", "a") as f:
         f.write("\n# a comment\n")
     pages2, keys2 = _snapshot()
-    assert _changed(keys, keys2) == set(TRAINERS)
-    assert _changed(pages, pages2) == _pages_importing("runtime")
+    assert _changed(keys, keys2) == set()  # a comment retrains nothing ...
+    assert _changed(pages, pages2) == _pages_importing("runtime")  # ... pages run again
     assert "references.md" not in _changed(pages, pages2)  # runs no hw2
+    _edit(package_copy / "runtime.py", "def pick_device(", "def pick_device(  ")
+    assert _changed(keys, _snapshot()[1]) == set()  # layout only
+    text = (package_copy / "runtime.py").read_text()
+    start = text.index("def pick_device(")
+    body = text.index("\n", text.index('"""', text.index('"""', start) + 3)) + 1
+    (package_copy / "runtime.py").write_text(
+        text[:body] + "    assert True\n" + text[body:])  # code every trainer runs
+    assert _changed(keys, _snapshot()[1]) == set(TRAINERS) - {"catsdogs.load_tensors"}
+
+
+def test_reachable_follows_names_not_local_variables():
+    found = sources.reachable("catsdogs", "load_tensors")
+    assert ("catsdogs", "train") not in found  # load_tensors has a local `train`
+    assert ("catsdogs", "folder_datasets") in found and ("download", "identity") in found
+    assert not any(module in sources.NOT_FOLLOWED for module, _ in found)
+    train = sources.reachable("loss_curves", "train")
+    assert ("loss_curves", "FIX") not in train and ("loss_curves", "plot_curves") not in train
+    assert ("temporal_order", "make_generators") in train and ("runtime", "progress") in train
 
 
 def test_stamp_lands_in_the_first_code_cell_only():

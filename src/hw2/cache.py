@@ -1,12 +1,12 @@
 """An on-disk cache of trained results, so a CI run never trains the same thing twice.
 
-The book build and the Colab-notebook tests (tests/test_colab.py) both execute the
-notebooks. Training functions wrapped with :func:`cached` store their result under a
-key made of the function's name, its arguments, the torch version and the source of the
-function's own module and of every ``hw2`` module it imports
-(:func:`hw2.sources.fingerprint`): any change to what determines a result gives a new
-key, so a stale result is never reused, and an edit to a module retrains only what runs
-it.
+The book build and the Colab notebooks (scripts/nbmake.sh) both execute the pages.
+Training functions wrapped with :func:`cached` store their result under a key made of
+the function's name, its arguments, the torch version and the code the function can
+reach (:func:`hw2.sources.code_fingerprint`): its definition and every ``hw2``
+definition it names, followed name by name, without comments or docstrings. Any change
+to what determines a result gives a new key, so a stale result is never reused; a
+comment, a docstring, a figure or a metric changes no key and retrains nothing.
 """
 
 from __future__ import annotations
@@ -40,11 +40,12 @@ def cache_dir() -> Path:
 
 
 def source_fingerprint(fn: Callable[..., Any]) -> str:
-    """The source that determines ``fn``'s results: for a function of ``hw2``, its
-    module and the ``hw2`` modules that module imports; elsewhere, its file."""
+    """The source that determines ``fn``'s results: for a function of ``hw2``, the code
+    it can reach (:func:`hw2.sources.code_fingerprint`: no comments, docstrings, or
+    functions it never calls); elsewhere, its file."""
     module = fn.__module__
     if module.startswith("hw2."):
-        return sources.fingerprint([module])
+        return sources.code_fingerprint(module, fn.__name__)
     path = inspect.getsourcefile(fn)
     return hashlib.sha256(Path(path).read_bytes() if path else b"").hexdigest()
 
@@ -63,12 +64,22 @@ def cached(fn: F | None = None, *,
     :data:`PRESENTATION` (``show``) are left out of the key. ``keys`` maps an argument
     to what identifies it: ``@cached(keys={"data_dir": download.identity})`` keys a
     folder on what it holds, not where it sits; ``{"device": pick_device}`` keys
-    ``None`` on the device it means.
+    ``None`` on the device it means. ``fn.key(*args, **kwargs)`` is a call's key.
     """
     if fn is None:
         return functools.partial(cached, keys=keys)
     keys = keys or {}
     signature = inspect.signature(fn)
+
+    name = f"{fn.__module__}.{fn.__qualname__}"
+
+    def key(*args: Any, **kwargs: Any) -> str:
+        """The key of the call ``fn(*args, **kwargs)``."""
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = {k: keys[k](v) if k in keys else v
+                     for k, v in bound.arguments.items() if k not in PRESENTATION}
+        return _key(name, arguments, source_fingerprint(fn))
 
     @functools.wraps(fn)
     def wrapper(*args: Any, use_cache: bool = True, **kwargs: Any) -> Any:
@@ -76,11 +87,7 @@ def cached(fn: F | None = None, *,
         bound.apply_defaults()
         if not use_cache:
             return fn(*bound.args, **bound.kwargs)
-        name = f"{fn.__module__}.{fn.__qualname__}"
-        arguments = {k: keys[k](v) if k in keys else v
-                     for k, v in bound.arguments.items() if k not in PRESENTATION}
-        key = _key(name, arguments, source_fingerprint(fn))
-        path = cache_dir() / f"{name}-{key}.pt"
+        path = cache_dir() / f"{name}-{key(*args, **kwargs)}.pt"
         if path.exists():
             return torch.load(path, weights_only=False)
         result = fn(*bound.args, **bound.kwargs)
@@ -96,4 +103,5 @@ def cached(fn: F | None = None, *,
                 os.unlink(tmp)
         return result
 
+    wrapper.key = key  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]

@@ -1,15 +1,19 @@
-"""Which source determines a result: the ``hw2`` modules a page or a trainer runs.
+"""Which source determines a result: the ``hw2`` code a page or a trainer runs.
 
-An edit to a module must re-run exactly what runs that module, and nothing else. This
-module reads import statements (it never imports anything) to find, for a page or a
-module, every ``hw2`` module it imports directly or through other ``hw2`` modules, and
-fingerprints their source. :mod:`hw2.cache` keys trained results on a trainer's
-fingerprint; the book's Sphinx extension keys executed pages on theirs.
+An edit must re-run exactly what it can change, and nothing else. This module reads
+source (it never imports anything). For a page: every ``hw2`` module it imports,
+directly or through other ``hw2`` modules, fingerprinted whole (:func:`fingerprint`;
+the book's Sphinx extension keys executed pages on it). For a trainer: the code it can
+reach (:func:`code_fingerprint`), its own definition and every top-level definition of
+``hw2`` it names, in its module or another, followed name by name, compared as syntax
+trees without docstrings: a comment, a docstring, or a figure or metric the trainer
+never calls changes nothing (:mod:`hw2.cache` keys trained results on it).
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 import json
 import re
@@ -17,8 +21,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
-    "PACKAGE_DIR", "dependencies", "fingerprint", "imported_modules", "module_path", "page_code",
+    "PACKAGE_DIR", "code_fingerprint", "dependencies", "fingerprint", "imported_modules",
+    "module_path", "page_code", "reachable",
 ]
+# Modules that store or locate results, never compute them: not followed.
+NOT_FOLLOWED = ("cache", "sources")
 
 PACKAGE_DIR = Path(__file__).parent
 # Lines that IPython reads but Python does not (magics, shell escapes).
@@ -118,4 +125,107 @@ def fingerprint(modules: Iterable[str]) -> str:
     h = hashlib.sha256()
     for name in dependencies(modules):
         h.update(name.encode() + b"\0" + module_path(name).read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _without_docstrings(node: ast.AST) -> ast.AST:
+    """A copy of ``node`` with the docstring of every function and class inside removed."""
+    node = copy.deepcopy(node)
+    for inner in ast.walk(node):
+        body = getattr(inner, "body", None)
+        if (isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            inner.body = body[1:] or [ast.Pass()]
+    return node
+
+
+def _module_names(name: str) -> tuple[dict[str, ast.AST], dict[str, tuple[str, str]],
+                                      dict[str, str]]:
+    """A module's top-level definitions (functions, classes, assigned names), the names
+    it imports from other ``hw2`` modules (name -> (module, name)), and the ``hw2``
+    modules it imports under a name (alias -> module)."""
+    tree = ast.parse(module_path(name).read_text(encoding="utf-8"))
+    defs: dict[str, ast.AST] = {}
+    imported: dict[str, tuple[str, str]] = {}
+    modules: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name):
+                        defs[leaf.id] = node
+        elif isinstance(node, ast.ImportFrom) and (node.level == 1 or (
+                node.level == 0 and (node.module or "").split(".")[0] == "hw2")):
+            source = (node.module or "").removeprefix("hw2").strip(".")
+            for alias in node.names:
+                local = alias.asname or alias.name
+                if not source and _is_module(alias.name):  # from . import echo
+                    modules[local] = alias.name
+                elif source and _is_module(source):  # from .echo import train
+                    imported[local] = (source, alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "hw2" and len(parts) == 2 and alias.asname:
+                    modules[alias.asname] = parts[1]
+    return defs, imported, modules
+
+
+def _locals(node: ast.AST) -> set[str]:
+    """The names a function binds itself (arguments, assignments, loop and ``with``
+    targets): a local ``train = ...`` is not the module's ``train``."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return set()
+    names = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+    names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+              and isinstance(n.ctx, ast.Store)}
+    declared = {n for g in ast.walk(node) if isinstance(g, (ast.Global, ast.Nonlocal))
+                for n in g.names}
+    return names - declared
+
+
+def reachable(module: str, name: str) -> dict[tuple[str, str], str]:
+    """The top-level definitions of ``hw2`` that ``module.name`` can reach, each as the
+    dump of its syntax tree without docstrings: ``{(module, name): dump}``. Names are
+    followed through the module's own definitions, names imported from other ``hw2``
+    modules and attributes of imported ``hw2`` modules (``runtime.progress``); the
+    modules in :data:`NOT_FOLLOWED` are not."""
+    module = module_path(module).stem
+    tables: dict[str, tuple] = {}
+    found: dict[tuple[str, str], str] = {}
+    todo = [(module, name)]
+    while todo:
+        mod, key = todo.pop()
+        if (mod, key) in found or mod in NOT_FOLLOWED:
+            continue
+        if mod not in tables:
+            tables[mod] = _module_names(mod)
+        defs, imported, modules = tables[mod]
+        if key not in defs:
+            if key in imported:
+                todo.append(imported[key])
+            continue
+        node = defs[key]
+        found[(mod, key)] = ast.dump(_without_docstrings(node))
+        local = _locals(node)
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Name) and inner.id not in local:
+                if inner.id in defs or inner.id in imported:
+                    todo.append((mod, inner.id))
+            elif (isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Name)
+                  and inner.value.id in modules):
+                todo.append((modules[inner.value.id], inner.attr))
+    return found
+
+
+def code_fingerprint(module: str, name: str) -> str:
+    """sha256 of what ``module.name`` can run (:func:`reachable`)."""
+    h = hashlib.sha256()
+    for (mod, key), dump in sorted(reachable(module, name).items()):
+        h.update(f"{mod}.{key}\0{dump}\0".encode())
     return h.hexdigest()
