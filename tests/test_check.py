@@ -217,10 +217,12 @@ def test_typical_mistakes_fail_with_a_small_counterexample(name):
 
 
 def test_size_answers():
-    assert check.conv_output_size((2, 5)).passed
-    assert check.conv_output_size(np.array([2, 5])).passed
-    wrong = check.conv_output_size([3, 5])
-    assert not wrong.passed and "expected 2, got 3" in wrong.failure.where
+    for right in [(2, 5), np.array([2, 5]), torch.tensor([2.0, 5.0])]:
+        assert check.conv_output_size(right).passed
+    for wrong in [(3, 5), (1, 4), (2, 6)]:  # rounded up, no +1, kernel sides swapped
+        report = check.conv_output_size(wrong)
+        assert not report.passed and "expected" in report.failure.where
+    assert "shape" in check.conv_output_size((1, 2, 5)).failure.why
 
 
 @pytest.mark.parametrize("fn, arg", [
@@ -276,6 +278,19 @@ class Oracle(nn.Module):
         return " " * delay + s[: len(s) - delay]
 
 
+class Queue(nn.Module):
+    """Another correct echo: a queue of the last characters, one step at a time."""
+
+    max_delay = 8
+
+    def test_run(self, s, delay=4):
+        queue, out = [" "] * delay, []
+        for c in s:
+            queue.append(c)
+            out.append(queue.pop(0))
+        return "".join(out)
+
+
 class OffByOne(Oracle):
     def test_run(self, s, delay=4):
         return super().test_run(s, delay + 1)[: len(s)]
@@ -289,9 +304,10 @@ class WrongLength(Oracle):
 def test_echo_checks():
     model, _ = echo.train_echo()
     variable, _ = echo.train_variable_delay()
-    assert check.echo_model(model).passed and check.echo_model(Oracle()).passed
-    assert check.echo_variable_delay_model(variable).passed
-    assert check.echo_variable_delay_model(Oracle()).passed
+    for right in (model, Oracle(), Queue()):
+        assert check.echo_model(right).passed
+    for right in (variable, Oracle(), Queue()):
+        assert check.echo_variable_delay_model(right).passed
     for wrong in [echo.GRUMemory(), OffByOne(), WrongLength()]:
         report = check.echo_model(wrong)
         assert not report.passed and report.failure.inputs["s"], str(report)

@@ -57,7 +57,7 @@ def test_compare_accepts_arrays_lists_and_squeezed_axes():
 def test_reports_read_as_text_and_markdown():
     report = check.conv1d_forward(lambda x, W: conv.conv1d(x, W, 2))
     assert bool(report) and str(report).startswith("PASSED 1.1(c)(i): ")
-    assert report._repr_markdown_().startswith("**✓ PASSED")
+    assert report._repr_markdown_().startswith("**✓ PASSED 1.1(c)(i):** ")
 
 
 def blank(x):

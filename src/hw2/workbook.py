@@ -95,7 +95,8 @@ class Report:
 
     def _repr_markdown_(self) -> str:
         mark = "✓" if self.passed else "✗"
-        parts = [f"**{mark} {self._head()}**", *self.notes]
+        verdict, rest = self._head().split(": ", 1)
+        parts = [f"**{mark} {verdict}:** {rest}", *self.notes]
         parts += [f"{label}\n```\n{text}\n```" for label, text in self._blocks()]
         return "\n\n".join(p for p in [*parts, self._tail()] if p)
 
