@@ -40,6 +40,24 @@ def test_a_broken_answer_gives_a_report_not_an_exception(answer, why):
     assert report.seconds < workbook.TIME_LIMIT + 2 * workbook.CALL_LIMIT
 
 
+class SlowToSay(Exception):
+    def __str__(self):
+        time.sleep(0.3)  # reading the error outlasts the call's limit
+        return "slow to say"
+
+
+def raise_slow_to_say(*_):
+    raise SlowToSay
+
+
+def test_a_call_that_raises_near_its_limit_is_reported_not_interrupted_later():
+    result, why = workbook.call(raise_slow_to_say, limit=0.1)
+    assert result is None and why.startswith("your function raised") and why.endswith(
+        "SlowToSay: slow to say")
+    result, why = workbook.call(hang, limit=0.1)
+    assert result is None and "took more than 0.1 s" in why
+
+
 def test_wrong_shapes_name_the_expected_shape():
     report = check.conv1d_dfdx(lambda W: torch.zeros(3, 7, 5))
     assert "expected (1, 3, 5, 7)" in report.failure.why

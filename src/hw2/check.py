@@ -35,7 +35,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import check_int
-from .workbook import Failure, Report, call, compare, question, search
+from .workbook import CALL_LIMIT, Failure, Report, call, compare, question, search
 
 __all__ = ["attention_dldh", "attention_jacobian", "attention_rnn", "attention_rnn_inf",
            "cnn_model", "conv1d_dfdW", "conv1d_dfdx", "conv1d_dldW", "conv1d_forward",
@@ -43,6 +43,8 @@ __all__ = ["attention_dldh", "attention_jacobian", "attention_rnn", "attention_r
            "gated_dldWx", "spike_free"]
 
 LOW, HIGH = -3.0, 3.0  # the range of every drawn entry
+MODEL_LIMIT = 30.0  # seconds a CNN may take over the 500 validation images (a bigger model
+# than the book's, which takes about 2.5 s, must not fail for its size)
 RANGE = f"entries in [{LOW:g}, {HIGH:g}]"
 
 
@@ -600,10 +602,11 @@ def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = 
         device, dtype = torch.device("cpu"), torch.float32
     was_training = model.training
     model.eval()
-    outputs = []
+    outputs, deadline = [], time.perf_counter() + MODEL_LIMIT
     with torch.no_grad():
         for i in range(0, len(X), 50):
-            out, why = call(model, X[i:i + 50].to(device, dtype))
+            out, why = call(model, X[i:i + 50].to(device, dtype),
+                            limit=max(deadline - time.perf_counter(), CALL_LIMIT))
             if why is not None:
                 break
             outputs.append(torch.as_tensor(out).float().cpu())
