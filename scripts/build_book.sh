@@ -6,6 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 start=$(date +%s)
+# Trainers report how far they have come to this file (executed pages keep no progress
+# bars); the terminal follows it while pages execute.
+export HW2_PROGRESS_LOG="$PWD/_build/progress.log"
+mkdir -p _build && : > "$HW2_PROGRESS_LOG"
+tail -n 0 -F "$HW2_PROGRESS_LOG" 2>/dev/null &
+follower=$!
+trap 'kill "$follower" 2>/dev/null || true' EXIT
 # A page re-executes when its text or a hw2 module it imports changes (book/_ext/hw2_sphinx.py);
 # trained results are reused unless their own module's source changed (src/hw2/cache.py).
 jupyter-book build . --warningiserror --nitpick --keep-going

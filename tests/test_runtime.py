@@ -79,6 +79,20 @@ def test_progress_follows_one_rule(monkeypatch, capsys, env, show, printed):
     assert ("steps" in capsys.readouterr().out) == printed
 
 
+def test_a_hidden_bar_reports_to_the_progress_log(monkeypatch, capsys, tmp_path):
+    log = tmp_path / "progress.log"
+    monkeypatch.setenv("HW2_PROGRESS", "0")
+    monkeypatch.setenv("HW2_PROGRESS_LOG", str(log))
+    assert list(progress(range(4), desc="epochs", every=0.0)) == [0, 1, 2, 3]
+    assert capsys.readouterr().out == ""  # nothing in the page
+    lines = log.read_text().splitlines()
+    assert lines[0].startswith("epochs:") and "0/4" in lines[0]
+    assert "4/4" in lines[-1] and len(lines) == 6  # the start, each step, the end
+    monkeypatch.setenv("HW2_PROGRESS", "1")
+    list(progress(range(2), desc="shown"))
+    assert "shown" in capsys.readouterr().out and "shown" not in log.read_text()
+
+
 def test_pick_device_follows_one_rule(monkeypatch):
     monkeypatch.delenv("HW2_DEVICE", raising=False)
     expected = "cuda" if torch.cuda.is_available() else "cpu"

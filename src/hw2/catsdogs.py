@@ -386,7 +386,7 @@ def _train(r: Recipe, data_dir: str | None, seed: int, device: torch.device,
         device, memory_format=torch.channels_last) for i in range(0, len(X_val), 250)]
     y_val = y_val.to(device)
     seconds = 0.0
-    for _ in progress(range(r.epochs), desc="epochs", show=show, every=60.0):
+    for _ in progress(range(r.epochs), desc="CNN epochs", show=show, every=60.0):
         with Timer() as timer:
             model.train()
             order = torch.randperm(len(X), generator=generator)

@@ -9,6 +9,9 @@ CPU, so that what they return works anywhere.
 One rule for progress bars: trainers take ``show=None``, which shows a bar in a
 terminal or a notebook and none in the built book (the build sets ``HW2_PROGRESS=0``,
 so executed pages keep no progress lines); ``show=True``/``False`` decide explicitly.
+Wherever a bar is hidden, ``HW2_PROGRESS_LOG`` (a file) still receives one line per
+update, so the build's terminal, which follows that file, shows how far a long training
+has come (k of n, elapsed, expected remaining).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -97,10 +101,37 @@ def shows_progress(show: bool | None) -> bool:
 def progress(iterable: Iterable[T], total: int | None = None, desc: str = "",
              show: bool | None = None, every: float = 10.0) -> Iterator[T]:
     """A text tqdm bar on stdout, shown as the module docstring's rule says. It updates
-    at most every ``every`` seconds and stays narrower than the page."""
-    return iter(tqdm(iterable, total=total, desc=desc, disable=not shows_progress(show),
-                     file=sys.stdout,
-                     mininterval=every, maxinterval=every, ncols=72, ascii=True))
+    at most every ``every`` seconds and stays narrower than the page. A hidden bar
+    writes its updates to ``HW2_PROGRESS_LOG`` when that is set."""
+    if shows_progress(show) or not os.environ.get("HW2_PROGRESS_LOG"):
+        return iter(tqdm(iterable, total=total, desc=desc, disable=not shows_progress(show),
+                         file=sys.stdout,
+                         mininterval=every, maxinterval=every, ncols=72, ascii=True))
+    return _logged(iterable, total, desc, every, Path(os.environ["HW2_PROGRESS_LOG"]))
+
+
+def _logged(iterable: Iterable[T], total: int | None, desc: str, every: float,
+            log: Path) -> Iterator[T]:
+    """``iterable``, appending a line to ``log`` at the start, every ``every`` seconds
+    and at the end: ``desc: k/n [elapsed<remaining, rate]``."""
+    if total is None and hasattr(iterable, "__len__"):
+        total = len(iterable)  # type: ignore[arg-type]
+    start = last = time.perf_counter()
+
+    def write(done: int) -> None:
+        line = tqdm.format_meter(done, total, time.perf_counter() - start, ncols=72,
+                                 prefix=desc, ascii=True)
+        with open(log, "a") as f:
+            f.write(line + "\n")
+
+    write(0)
+    done = 0
+    for done, item in enumerate(iterable, start=1):
+        yield item
+        if time.perf_counter() - last >= every:
+            last = time.perf_counter()
+            write(done)
+    write(done)
 
 
 class Timer:
