@@ -135,6 +135,75 @@ def test_training_smoke(tmp_path, monkeypatch):
     assert not model.training
     images = [Image.open(root / f) for f in history["test_files"][:3]]
     assert len(catsdogs.predict(model, images)) == 3
+    # The compute spent: every step's FLOPs, 2 epochs of the 24 training images' 3 batches.
+    per_image = catsdogs.step_flops(model, recipe.size, recipe.batch_size)
+    assert history["train_flops"] == pytest.approx(per_image * 2 * 24)
+    assert history["precision"] == catsdogs.pick_precision(None, "cpu")
+
+
+@pytest.mark.parametrize("precision", catsdogs.PRECISIONS)
+def test_training_in_each_precision(tmp_path, precision):
+    root = make_folder(tmp_path / "data")
+    recipe = catsdogs.Recipe(epochs=1, size=32, store=36, width=8, batch_size=8)
+    model, history = catsdogs.train(recipe, data_dir=str(root), threads=1, device="cpu",
+                                    precision=precision, use_cache=False)
+    assert history["precision"] == precision and np.isfinite(history["train_loss"]).all()
+    assert next(model.parameters()).dtype == torch.float32  # autocast keeps fp32 weights
+
+
+def test_precision_is_bf16_only_where_the_processor_has_bf16(monkeypatch):
+    for native in (True, False):
+        monkeypatch.setattr(catsdogs, "native_bf16", lambda native=native: native)
+        assert catsdogs.pick_precision(None, "cpu") == ("bf16" if native else "fp32")
+        assert catsdogs.pick_precision("fp32", "cpu") == "fp32"  # asked for: kept
+    assert catsdogs.pick_precision(None, "meta") == "fp32"
+    with pytest.raises(ValueError, match="precision"):
+        catsdogs.pick_precision("fp16", "cpu")
+
+
+def test_step_flops_counts_forward_and_weight_gradients():
+    # A linear model on 3x4x4 images: 2*48*2 FLOPs forward and as many for the weight
+    # gradient, per image (no gradient for the input).
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(48, 2))
+    assert catsdogs.step_flops(model, 4, 5) == 2 * (2 * 48 * 2)
+    with pytest.raises(ValueError, match="batch_size"):
+        catsdogs.step_flops(model, 4, 0)
+
+
+def reference_augment(x, size, generator):
+    """The augmentation as first written: affine_grid, grid_sample, then brightness,
+    contrast and saturation one after the other."""
+    n = x.shape[0]
+
+    def uniform(low, high):
+        return low + (high - low) * torch.rand(n, generator=generator)
+
+    x = x.float() / 255
+    scale, aspect = uniform(0.70, 1.0), torch.exp(uniform(-0.2, 0.2))
+    angle = uniform(-15, 15) * torch.pi / 180
+    flip = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0)
+    sx, sy = scale * aspect.sqrt(), scale / aspect.sqrt()
+    tx, ty = uniform(-1, 1) * (1 - sx).clamp(min=0), uniform(-1, 1) * (1 - sy).clamp(min=0)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack([torch.stack([sx * cos * flip, -sy * sin, tx], 1),
+                         torch.stack([sx * sin * flip, sy * cos, ty], 1)], 1)
+    grid = torch.nn.functional.affine_grid(theta, (n, 3, size, size), align_corners=False)
+    x = torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="reflection",
+                                        align_corners=False)
+    x = x * uniform(0.75, 1.25).view(n, 1, 1, 1)
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    x = (x - mean) * uniform(0.75, 1.25).view(n, 1, 1, 1) + mean
+    gray = x.mean(dim=1, keepdim=True)
+    x = (x - gray) * uniform(0.75, 1.25).view(n, 1, 1, 1) + gray
+    return catsdogs._normalise(x.clamp(0, 1))
+
+
+@pytest.mark.parametrize("size", [16, 37])
+def test_augment_is_the_warp_and_jitter_it_describes(size):
+    x = torch.randint(0, 256, (6, 3, 40, 40), dtype=torch.uint8)
+    got = catsdogs.augment(x, size, torch.Generator().manual_seed(1))
+    want = reference_augment(x, size, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
 
 
 def test_trained_results_follow_the_data_not_its_folder(tmp_path, monkeypatch):

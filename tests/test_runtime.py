@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from hw2.runtime import (
+    matmul_peak,
+    native_bf16,
     pick_device,
     progress,
     seed_everything,
@@ -104,3 +106,12 @@ def test_pick_device_follows_one_rule(monkeypatch):
         pick_device("gpu")
     with pytest.raises(TypeError, match="device"):
         pick_device(0.5)
+
+
+def test_matmul_peak_is_a_rate_and_native_bf16_a_fact():
+    assert 0 < matmul_peak(torch.float32, n=64, repeats=2) < float("inf")
+    assert isinstance(native_bf16(), bool)
+    with pytest.raises(TypeError, match="dtype"):
+        matmul_peak("float32")
+    with pytest.raises(ValueError, match="n"):
+        matmul_peak(torch.float32, n=0)

@@ -10,7 +10,9 @@ The recipe is built for a 2-core CPU:
 - a ResNet with four stages of residual blocks and batch norm, trained with SGD,
   Nesterov momentum and a one-cycle schedule, label smoothing;
 - test-time augmentation, chosen on the validation set, averages the logits of several
-  views of each image (the image and its mirror image, whole and centrally cropped).
+  views of each image (the image and its mirror image, whole and centrally cropped);
+- bf16 autocast where the processor has bf16 units (:func:`pick_precision`), fp32
+  elsewhere; the history counts the compute spent (``train_flops``).
 
 :func:`train` follows the book's contract: ``train(recipe, ..., seed, show)`` returns
 ``(model, history)``; the recipe is a :class:`Recipe`, and :data:`RECIPE` is the book's.
@@ -19,6 +21,7 @@ The recipe is built for a 2-core CPU:
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import time
 from collections.abc import Sequence
@@ -32,10 +35,12 @@ from PIL import Image
 from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import Subset, random_split
+from torch.utils.flop_counter import FlopCounterMode
 
 from .cache import cached
+from .checks import check_int
 from .download import cats_and_dogs, identity
-from .runtime import Timer, pick_device, progress, using_threads
+from .runtime import Timer, native_bf16, pick_device, progress, using_threads
 
 __all__ = [
     "CLASSES",
@@ -43,6 +48,7 @@ __all__ = [
     "TTA",
     "Recipe",
     "ResNet",
+    "PRECISIONS",
     "ResidualBlock",
     "augment",
     "batch_loss",
@@ -50,8 +56,10 @@ __all__ = [
     "evaluate",
     "folder_datasets",
     "load_tensors",
+    "pick_precision",
     "predict",
     "to_uint8",
+    "step_flops",
     "train",
     "train_step",
 ]
@@ -143,7 +151,6 @@ def augment(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Ten
     def uniform(low: float, high: float) -> torch.Tensor:
         return (low + (high - low) * torch.rand(n, generator=generator)).to(x.device)
 
-    x = x.float() / 255
     scale = uniform(0.70, 1.0)            # fraction of the stored image kept
     aspect = torch.exp(uniform(-0.2, 0.2))
     angle = uniform(-15, 15) * torch.pi / 180
@@ -151,22 +158,29 @@ def augment(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Ten
     sx, sy = scale * aspect.sqrt(), scale / aspect.sqrt()
     tx, ty = uniform(-1, 1) * (1 - sx).clamp(min=0), uniform(-1, 1) * (1 - sy).clamp(min=0)
     cos, sin = torch.cos(angle), torch.sin(angle)
-    theta = torch.stack([
-        torch.stack([sx * cos * flip, -sy * sin, tx], 1),
-        torch.stack([sx * sin * flip, sy * cos, ty], 1),
-    ], 1)
-    grid = F.affine_grid(theta, (n, 3, size, size), align_corners=False)
-    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection",
-                      align_corners=False)
-    brightness = uniform(0.75, 1.25).view(n, 1, 1, 1)
-    contrast = uniform(0.75, 1.25).view(n, 1, 1, 1)
-    saturation = uniform(0.75, 1.25).view(n, 1, 1, 1)
-    x = x * brightness
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = (x - mean) * contrast + mean
+    # The warp's sampling grid, theta @ (u, v, 1) at every output pixel (u, v), written
+    # out: the same grid as F.affine_grid (align_corners=False) without a batched matmul.
+    u = (torch.arange(size, device=x.device) * 2 + 1) / size - 1
+    row = u.view(1, 1, size)
+    col = u.view(1, size, 1)
+    grid = torch.stack([
+        (sx * cos * flip).view(n, 1, 1) * row - (sy * sin).view(n, 1, 1) * col
+        + tx.view(n, 1, 1),
+        (sx * sin * flip).view(n, 1, 1) * row + (sy * cos).view(n, 1, 1) * col
+        + ty.view(n, 1, 1),
+    ], -1)
+    x = F.grid_sample(x.float(), grid, mode="bilinear", padding_mode="reflection",
+                      align_corners=False)  # still 0-255
+    # Brightness b, contrast c (about the image's mean m) and saturation s (about the
+    # pixel's grey level g) are linear: b*c*(s*x + (1 - s)*g) + (1 - c)*b*m.
+    b = uniform(0.75, 1.25).view(n, 1, 1, 1)
+    c = uniform(0.75, 1.25).view(n, 1, 1, 1)
+    s = uniform(0.75, 1.25).view(n, 1, 1, 1)
     gray = x.mean(dim=1, keepdim=True)
-    x = (x - gray) * saturation + gray
-    return _normalise(x.clamp(0, 1))
+    mean = gray.mean(dim=(2, 3), keepdim=True)
+    bc = b * c / 255
+    x = torch.addcmul((1 - c) * b / 255 * mean + bc * (1 - s) * gray, bc * s, x)
+    return _normalise(x.clamp_(0, 1))
 
 
 def eval_view(x: torch.Tensor, size: int, crop: float = 1.0) -> torch.Tensor:
@@ -275,21 +289,59 @@ def train_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer,
         scheduler.step()
 
 
-def _mixed_precision(device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 autocast on CUDA; on the CPU, full precision (the book's numbers)."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+PRECISIONS = ("bf16", "fp32")
+
+
+def pick_precision(precision: str | None = None,
+                   device: str | torch.device | None = None) -> str:
+    """The precision the CNN computes in on ``device``: ``precision`` if given, else
+    ``"bf16"`` (autocast) on CUDA and on CPUs with native bf16
+    (:func:`hw2.runtime.native_bf16`), ``"fp32"`` elsewhere: emulated bf16 is slower."""
+    if precision is not None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS} or None, got {precision!r}")
+        return precision
+    device = pick_device(device)
+    return "bf16" if device.type == "cuda" or (device.type == "cpu" and native_bf16()) else "fp32"
+
+
+def _precision_key(precision: str | None) -> str:
+    """The cache key of ``precision``: ``None`` keyed on what it means on this CPU."""
+    return precision or f"auto ({pick_precision(None, 'cpu')} on this CPU)"
+
+
+def _mixed_precision(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """bf16 autocast for ``"bf16"``, full precision for ``"fp32"``."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
-def _logits(model: nn.Module, X: torch.Tensor, size: int, tta: str) -> torch.Tensor:
+def step_flops(model: nn.Module, size: int, batch_size: int) -> float:
+    """FLOPs of one training step per image (forward and backward, counted by
+    ``torch.utils.flop_counter`` on a copy of ``model`` and a batch of ``batch_size``
+    images of ``size`` pixels): what ``train_flops`` adds up."""
+    check_int("size", size, low=1)
+    check_int("batch_size", batch_size, low=1)
+    net = copy.deepcopy(model).train()
+    device = next(net.parameters()).device
+    x = torch.zeros(batch_size, 3, size, size, device=device)
+    y = torch.zeros(batch_size, dtype=torch.long, device=device)
+    with FlopCounterMode(display=False) as counter:
+        F.cross_entropy(net(x), y).backward()
+    return counter.get_total_flops() / batch_size
+
+
+def _logits(model: nn.Module, X: torch.Tensor, size: int, tta: str,
+            precision: str | None = None) -> torch.Tensor:
     """Logits averaged over the test-time views of stored ``uint8`` images, computed on
-    the model's device and returned on the CPU."""
+    the model's device (in :func:`pick_precision`'s precision) and returned on the CPU."""
     device = next(model.parameters()).device
+    precision = pick_precision(precision, device)
     outs = []
     for crop in TTA[tta]:
         view = eval_view(X, size, crop).to(device, memory_format=torch.channels_last)
-        with _mixed_precision(device):
+        with _mixed_precision(device, precision):
             outs.append(model(view).float())
             if tta != "none":
                 outs.append(model(view.flip(-1)).float())
@@ -298,14 +350,16 @@ def _logits(model: nn.Module, X: torch.Tensor, size: int, tta: str) -> torch.Ten
 
 @torch.no_grad()
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, size: int,
-             tta: str = "flip", batch_size: int = 250) -> tuple[float, float, torch.Tensor]:
+             tta: str = "flip", batch_size: int = 250, precision: str | None = None
+             ) -> tuple[float, float, torch.Tensor]:
     """Loss, accuracy and class probabilities on stored ``uint8`` images. Test-time
     augmentation averages logits over views: ``"none"``, ``"flip"`` (the image and its
-    mirror image), ``"flip+crop"`` (both, for the whole image and a central crop)."""
+    mirror image), ``"flip+crop"`` (both, for the whole image and a central crop).
+    ``precision``: see :func:`pick_precision`."""
     if tta not in TTA:
         raise ValueError(f"tta must be one of {sorted(TTA)}, got {tta!r}")
     model.eval()
-    logits = torch.cat([_logits(model, X[i:i + batch_size], size, tta)
+    logits = torch.cat([_logits(model, X[i:i + batch_size], size, tta, precision)
                         for i in range(0, len(X), batch_size)])
     loss = F.cross_entropy(logits, y).item()
     accuracy = (logits.argmax(1) == y).float().mean().item()
@@ -340,29 +394,33 @@ class Recipe:
 RECIPE = Recipe()
 
 
-@cached(keys={"data_dir": identity, "device": pick_device})
+@cached(keys={"data_dir": identity, "device": pick_device, "precision": _precision_key})
 def train(recipe: Recipe = RECIPE, data_dir: str | None = None, seed: int = 0,
           threads: int = 2, device: str | torch.device | None = None,
-          show: bool | None = None) -> tuple[ResNet, dict]:
-    """Train ``recipe`` from scratch on ``device`` (see :func:`hw2.runtime.pick_device`;
-    on CUDA with bf16 mixed precision) and ``threads`` torch threads (restored after);
-    returns ``(model, history)``, the model on the CPU.
+          precision: str | None = None, show: bool | None = None) -> tuple[ResNet, dict]:
+    """Train ``recipe`` from scratch on ``device`` (see :func:`hw2.runtime.pick_device`)
+    in ``precision`` (see :func:`pick_precision`: bf16 autocast where the processor has
+    bf16 units) and ``threads`` torch threads (restored after); returns
+    ``(model, history)``, the model on the CPU.
 
     ``history`` has per-epoch ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``
     (validation on the plain view, without test-time augmentation),
     the final ``val_acc_tta`` and ``test_acc`` (with TTA), ``train_seconds`` (the
     training steps alone), ``wall_seconds`` (the whole call: loading, training and
     per-epoch validation), the test predictions and ``test_files`` (relative to the data
-    folder). Accuracies are fractions. ``data_dir`` defaults to the downloader's cache.
+    folder), the ``precision`` used, and ``train_flops``, the FLOPs of every training
+    step (:func:`step_flops` per image, times the images of each step). Accuracies are
+    fractions. ``data_dir`` defaults to the downloader's cache.
     """
     if not isinstance(recipe, Recipe):
         raise TypeError(f"recipe must be a catsdogs.Recipe, got {type(recipe).__name__}")
+    device = pick_device(device)
     with using_threads(threads):
-        return _train(recipe, data_dir, seed, pick_device(device), show)
+        return _train(recipe, data_dir, seed, device, pick_precision(precision, device), show)
 
 
 def _train(r: Recipe, data_dir: str | None, seed: int, device: torch.device,
-           show: bool | None) -> tuple[ResNet, dict]:
+           precision: str, show: bool | None) -> tuple[ResNet, dict]:
     start = time.perf_counter()
     data_dir = str(data_dir if data_dir is not None else cats_and_dogs())
     data = load_tensors(data_dir, r.store)
@@ -385,7 +443,7 @@ def _train(r: Recipe, data_dir: str | None, seed: int, device: torch.device,
     val_views = [eval_view(X_val[i:i + 250], r.size).to(
         device, memory_format=torch.channels_last) for i in range(0, len(X_val), 250)]
     y_val = y_val.to(device)
-    seconds = 0.0
+    seconds, flops, per_image = 0.0, 0.0, step_flops(model, r.size, r.batch_size)
     for _ in progress(range(r.epochs), desc="CNN epochs", show=show, every=60.0):
         with Timer() as timer:
             model.train()
@@ -396,10 +454,11 @@ def _train(r: Recipe, data_dir: str | None, seed: int, device: torch.device,
                 idx = idx.to(device)
                 batch = augment(X[idx], r.size, generator).contiguous(
                     memory_format=torch.channels_last)
-                with _mixed_precision(device):
+                with _mixed_precision(device, precision):
                     loss, hits = batch_loss(model, batch, y[idx],
                                             r.label_smoothing)
                 train_step(loss, optimizer, scheduler)
+                flops += per_image * len(idx)
                 total_loss += loss.item() * len(idx)
                 correct += hits
                 seen += len(idx)
@@ -408,13 +467,16 @@ def _train(r: Recipe, data_dir: str | None, seed: int, device: torch.device,
         history["train_acc"].append(correct / seen)
         model.eval()
         with torch.no_grad():
-            with _mixed_precision(device):
+            with _mixed_precision(device, precision):
                 logits = torch.cat([model(v).float() for v in val_views])
         history["val_loss"].append(F.cross_entropy(logits, y_val).item())
         history["val_acc"].append((logits.argmax(1) == y_val).float().mean().item())
-    history["train_seconds"] = seconds
-    _, history["val_acc_tta"], _ = evaluate(model, *data["val"], r.size, tta=r.tta)
-    _, history["test_acc"], probs = evaluate(model, *data["test"], r.size, tta=r.tta)
+    history["train_seconds"], history["train_flops"] = seconds, flops
+    history["precision"] = precision
+    _, history["val_acc_tta"], _ = evaluate(model, *data["val"], r.size, tta=r.tta,
+                                            precision=precision)
+    _, history["test_acc"], probs = evaluate(model, *data["test"], r.size, tta=r.tta,
+                                             precision=precision)
     history["test_probs"] = probs
     history["test_labels"] = data["test"][1]
     history["test_files"] = data["test_files"]

@@ -16,7 +16,9 @@ has come (k of n, elapsed, expected remaining).
 
 from __future__ import annotations
 
+import math
 import os
+import platform
 import random
 import sys
 import time
@@ -31,8 +33,8 @@ from tqdm import tqdm
 
 from .checks import check_int
 
-__all__ = ["Timer", "pick_device", "progress", "seed_everything", "set_threads", "setup",
-           "shows_progress", "using_threads"]
+__all__ = ["Timer", "matmul_peak", "native_bf16", "pick_device", "progress",
+           "seed_everything", "set_threads", "setup", "shows_progress", "using_threads"]
 
 T = TypeVar("T")
 
@@ -91,6 +93,35 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
         return torch.device(device)
     except RuntimeError as err:
         raise ValueError(f"device: {err}") from None
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes in bf16 natively (x86: AVX-512 BF16 or AMX; Arm: the BF16
+    extension), where bf16 autocast pays; elsewhere bf16 is emulated, slower than fp32."""
+    if platform.machine().lower() in {"aarch64", "arm64"}:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+def matmul_peak(dtype: torch.dtype = torch.float32, n: int = 2048, repeats: int = 10) -> float:
+    """The processor's matmul peak in FLOP/s for ``dtype`` on torch's current threads:
+    the fastest of ``repeats`` ``n x n`` products (``2 n^3`` FLOPs each), after two
+    warm-up products. What a training throughput is divided by to give a utilisation."""
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch.dtype, got {type(dtype).__name__}")
+    check_int("n", n, low=1)
+    check_int("repeats", repeats, low=1)
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(n, n, generator=generator).to(dtype)
+    b = torch.randn(n, n, generator=generator).to(dtype)
+    for _ in range(2):
+        a @ b
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
 
 
 def shows_progress(show: bool | None) -> bool:
