@@ -156,6 +156,8 @@ def test_precision_is_bf16_only_where_the_processor_has_bf16(monkeypatch):
         monkeypatch.setattr(catsdogs, "native_bf16", lambda native=native: native)
         assert catsdogs.pick_precision(None, "cpu") == ("bf16" if native else "fp32")
         assert catsdogs.pick_precision("fp32", "cpu") == "fp32"  # asked for: kept
+        assert ("has bf16 units" in catsdogs.precision_note("bf16", "cpu")) == native
+        assert catsdogs.precision_note("fp32", "cpu").startswith("fp32")
     assert catsdogs.pick_precision(None, "meta") == "fp32"
     with pytest.raises(ValueError, match="precision"):
         catsdogs.pick_precision("fp16", "cpu")

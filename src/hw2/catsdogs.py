@@ -57,6 +57,7 @@ __all__ = [
     "folder_datasets",
     "load_tensors",
     "pick_precision",
+    "precision_note",
     "predict",
     "to_uint8",
     "step_flops",
@@ -303,6 +304,20 @@ def pick_precision(precision: str | None = None,
         return precision
     device = pick_device(device)
     return "bf16" if device.type == "cuda" or (device.type == "cpu" and native_bf16()) else "fp32"
+
+
+def precision_note(precision: str, device: str | torch.device | None = None) -> str:
+    """A phrase for the chapter: ``precision`` on ``device`` and why it was chosen."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    device = pick_device(device)
+    if device.type != "cpu":
+        return f"{'bf16 autocast' if precision == 'bf16' else 'fp32'} on {device.type}"
+    if precision == "bf16":
+        return ("bf16 autocast: this CPU has bf16 units" if native_bf16() else
+                "bf16 autocast, emulated: this CPU has no bf16 units")
+    return ("fp32, as asked, on a CPU with bf16 units" if native_bf16() else
+            "fp32: this CPU has no bf16 units, so bf16 would be emulated")
 
 
 def _precision_key(precision: str | None) -> str:

@@ -103,23 +103,29 @@ def native_bf16() -> bool:
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
-def matmul_peak(dtype: torch.dtype = torch.float32, n: int = 2048, repeats: int = 10) -> float:
-    """The processor's matmul peak in FLOP/s for ``dtype`` on torch's current threads:
-    the fastest of ``repeats`` ``n x n`` products (``2 n^3`` FLOPs each), after two
-    warm-up products. What a training throughput is divided by to give a utilisation."""
+def matmul_peak(dtype: torch.dtype = torch.float32, n: int = 2048, repeats: int = 10,
+                device: str | torch.device = "cpu") -> float:
+    """The matmul peak in FLOP/s for ``dtype`` on ``device`` (on the CPU, on torch's
+    current threads): the fastest of ``repeats`` ``n x n`` products (``2 n^3`` FLOPs
+    each), after two warm-up products. What a training throughput is divided by to give
+    a utilisation."""
     if not isinstance(dtype, torch.dtype):
         raise TypeError(f"dtype must be a torch.dtype, got {type(dtype).__name__}")
     check_int("n", n, low=1)
     check_int("repeats", repeats, low=1)
+    device = pick_device(device)
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(n, n, generator=generator).to(dtype)
-    b = torch.randn(n, n, generator=generator).to(dtype)
+    a = torch.randn(n, n, generator=generator).to(device, dtype)
+    b = torch.randn(n, n, generator=generator).to(device, dtype)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for _ in range(2):
         a @ b
     best = math.inf
     for _ in range(repeats):
+        sync()
         start = time.perf_counter()
         a @ b
+        sync()
         best = min(best, time.perf_counter() - start)
     return 2 * n**3 / best
 
