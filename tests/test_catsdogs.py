@@ -232,3 +232,13 @@ def test_training_runs_on_each_device(tmp_path, monkeypatch, device):
                                     use_cache=False)
     assert next(model.parameters()).device.type == "cpu"  # returned on the CPU
     assert np.isfinite(history["train_loss"]).all()
+
+
+@pytest.mark.parametrize("train_acc, val_acc, val_loss_end, verdict", [
+    (0.92, 0.915, 0.30, "hardly"), (0.97, 0.915, 0.30, "a little"),
+    (1.00, 0.915, 0.30, "a little"), (1.00, 0.89, 0.30, "yes, clearly"),
+    (0.95, 0.915, 0.40, "yes, clearly")])
+def test_overfitting_verdict_follows_the_curves(train_acc, val_acc, val_loss_end, verdict):
+    history = {"train_acc": [0.5] * 5 + [train_acc] * 5, "val_acc": [0.5] * 5 + [val_acc] * 5,
+               "val_loss": [0.7, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, val_loss_end]}
+    assert catsdogs.overfitting(history) == verdict

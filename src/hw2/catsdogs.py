@@ -56,6 +56,7 @@ __all__ = [
     "evaluate",
     "folder_datasets",
     "load_tensors",
+    "overfitting",
     "pick_precision",
     "precision_note",
     "predict",
@@ -498,6 +499,24 @@ def _train(r: Recipe, data_dir: str | None, seed: int, device: torch.device,
     model.eval()
     history["wall_seconds"] = time.perf_counter() - start
     return model.cpu().to(memory_format=torch.contiguous_format), history
+
+
+CLEAR_GAP = 0.10  # a train-validation accuracy gap this large is clear overfitting
+SMALL_GAP = 0.01  # ... and one below this hardly any
+CLIMB = 0.02  # a validation loss this far above its minimum has turned upward
+
+
+def overfitting(history: dict, last: int = 5) -> str:
+    """Step 6 (A.6), the verdict on the curves: ``"yes, clearly"`` when the validation
+    loss ended more than :data:`CLIMB` above its minimum or the training accuracy led the
+    validation accuracy by :data:`CLEAR_GAP` or more over the ``last`` epochs;
+    ``"hardly"`` when that lead is under :data:`SMALL_GAP`; else ``"a little"``."""
+    check_int("last", last, low=1)
+    gap = (np.mean(history["train_acc"][-last:]) - np.mean(history["val_acc"][-last:]))
+    rise = history["val_loss"][-1] - min(history["val_loss"])
+    if rise > CLIMB or gap >= CLEAR_GAP:
+        return "yes, clearly"
+    return "hardly" if gap < SMALL_GAP else "a little"
 
 
 @torch.no_grad()
