@@ -23,9 +23,8 @@ Theory: :func:`conv_output_size` 1.1(a), :func:`conv_output_shape` 1.1(b),
 from __future__ import annotations
 
 import operator
-import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -35,6 +34,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import check_int
+from .echo import echo_hits, homework_strings
 from .workbook import CALL_LIMIT, Failure, Report, call, compare, question, search
 
 __all__ = ["attention_dldh", "attention_jacobian", "attention_rnn", "attention_rnn_inf",
@@ -103,7 +103,7 @@ def conv_output_size(answer: Sequence[int]) -> Report:
     failure = compare(expected, list(answer), rtol=1e-9, squeeze=False)
     if failure is not None:
         failure.inputs = {"image": (12, 21), "kernel": (5, 4), "stride": 4, "padding": 0}
-    return Report("1.1(a)", failure is None, 1,
+    return Report(failure is None, 1,
                   "the homework's case, compared with torch.nn.Conv2d",
                   time.perf_counter() - start, failure)
 
@@ -124,7 +124,7 @@ def conv_output_shape(fn: Callable) -> Report:
     ``D`` on a ``C x H x W`` input; checked against ``torch.nn.Conv2d``."""
     fn = _function(fn, "fn(C, H, W, K, P, S, D, F)")
     return search(
-        "1.1(b)", "C and F in 1-4, K in 1-7, P in 0-3, S in 1-5, D in 1-3, H and W up to "
+        "C and F in 1-4, K in 1-7, P in 0-3, S in 1-5, D in 1-3, H and W up to "
         "30 beyond the smallest input the layer accepts; compared with torch.nn.Conv2d",
         _layer(), _trial(fn, _conv2d_shape, "C H W K P S D F".split(), rtol=1e-9,
                          squeeze=False),
@@ -158,7 +158,7 @@ _SPECIAL = "; also all zeros, all ones and a single 1"
 def conv1d_forward(fn: Callable) -> Report:
     """1.1(c)(i): ``fn(x, W)`` returns ``f_W(x)``, shape ``(1, 3)``."""
     fn = _function(fn, "fn(x, W)")
-    return search("1.1(c)(i)", f"{_SETTING}, {RANGE}{_SPECIAL}; compared with "
+    return search(f"{_SETTING}, {RANGE}{_SPECIAL}; compared with "
                   "torch.nn.functional.conv1d",
                   st.tuples(_matrix(C, N), _matrix(1, C, K)), _trial(fn, _f, ["x", "W"]),
                   special=_special((C, N), (1, C, K)))
@@ -174,7 +174,7 @@ def conv1d_dfdW(fn: Callable) -> Report:
     """1.1(c)(ii): ``fn(x)`` returns ``df/dW``, shape ``(1, 3, 1, 5, 3)`` (output axes,
     then the axes of ``W``; size-1 axes optional)."""
     fn = _function(fn, "fn(x)")
-    return search("1.1(c)(ii)", f"{_SETTING}, {RANGE}{_SPECIAL}; compared with autograd",
+    return search(f"{_SETTING}, {RANGE}{_SPECIAL}; compared with autograd",
                   st.tuples(_matrix(C, N)), _trial(fn, _dfdW, ["x"]),
                   special=_special((C, N)))
 
@@ -188,7 +188,7 @@ def _dfdx(W: torch.Tensor) -> torch.Tensor:
 def conv1d_dfdx(fn: Callable) -> Report:
     """1.1(c)(iii): ``fn(W)`` returns ``df/dx``, shape ``(1, 3, 5, 7)``."""
     fn = _function(fn, "fn(W)")
-    return search("1.1(c)(iii)", f"{_SETTING}, {RANGE}{_SPECIAL}; compared with autograd",
+    return search(f"{_SETTING}, {RANGE}{_SPECIAL}; compared with autograd",
                   st.tuples(_matrix(1, C, K)), _trial(fn, _dfdx, ["W"]),
                   special=_special((1, C, K)))
 
@@ -204,7 +204,7 @@ def conv1d_dldW(fn: Callable) -> Report:
     """1.1(c)(iv): ``fn(x, g)`` with ``g = dl/df`` of shape ``(1, 3)`` returns ``dl/dW``,
     shape ``(1, 5, 3)``."""
     fn = _function(fn, "fn(x, g)")
-    return search("1.1(c)(iv)", f"{_SETTING}, g of shape (1, 3), {RANGE}{_SPECIAL}; "
+    return search(f"{_SETTING}, g of shape (1, 3), {RANGE}{_SPECIAL}; "
                   "compared with autograd",
                   st.tuples(_matrix(C, N), _matrix(1, 3)), _trial(fn, _dldW, ["x", "g"]),
                   special=_special((C, N), (1, 3)))
@@ -263,7 +263,7 @@ def gated_dldWx(fn: Callable, reading: str = "partial") -> Report:
             "own argument; the gradient must flow through later states."
             if reading == "partial" else
             "Reading: dl_dh[t] is the total derivative of l with respect to h[t].")
-    return search("1.2.1(c)", f"K in 1-4 steps, n and m in 1-3, {RANGE}; also gates "
+    return search(f"K in 1-4 steps, n and m in 1-3, {RANGE}; also gates "
                   "saturated near 0 and near 1; compared with autograd",
                   _gated_case(), _trial(fn, _gated_oracle(reading),
                                         ["x", "Wc", "Wh", "Wx", "dl_dh"]),
@@ -303,7 +303,7 @@ def attention_jacobian(fn: Callable) -> Report:
     fn = _function(fn, "fn(x, h1, h2, Q, K, V)")
     n1 = [torch.ones(1, dtype=torch.float64)] * 3
     eye = [torch.eye(1, dtype=torch.float64)] * 3
-    return search("1.2.2(e)", f"n in 1-3, {RANGE}; also all ones; compared with autograd "
+    return search(f"n in 1-3, {RANGE}; also all ones; compared with autograd "
                   "(h[t-2] and x[t] held fixed)",
                   _jacobian_case(), _trial(fn, _attention_jacobian,
                                            ["x", "h1", "h2", "Q", "K", "V"], squeeze=False),
@@ -335,7 +335,7 @@ def attention_rnn(fn: Callable, k: int = 2) -> Report:
     ``(T, n)``; ``h[t] = 0`` for ``t < 1``."""
     fn = _function(fn, "fn(xs, Q, K, V)")
     check_int("k", k, low=1)
-    return search(f"1.2.2(c) with k = {k}", f"T in 1-5 steps, n in 1-3, {RANGE}; compared "
+    return search(f"k = {k}, T in 1-5 steps, n in 1-3, {RANGE}; compared "
                   "with the equations run step by step",
                   _rnn_case(k + 1), _trial(fn, lambda *a: _run(*a, k=k),
                                            ["xs", "Q", "K", "V"], squeeze=False))
@@ -347,7 +347,7 @@ def attention_rnn_inf(fn: Callable) -> Report:
     ``[Q_x, Q_h]``, ...: the input has its own, and every past state shares one tied
     triple. Returns all states ``(T, n)``; step t attends over x[t], h[t-1], ..., h[1]."""
     fn = _function(fn, "fn(xs, Q, K, V)")
-    return search("1.2.2(d)", f"T in 1-5 steps, n in 1-3, {RANGE}; compared with the "
+    return search(f"T in 1-5 steps, n in 1-3, {RANGE}; compared with the "
                   "equations run step by step", _rnn_case(2),
                   _trial(fn, lambda *a: _run(*a, k=None), ["xs", "Q", "K", "V"],
                          squeeze=False),
@@ -378,7 +378,7 @@ def attention_dldh(fn: Callable, k: int = 2) -> Report:
         lags = min(k, len(dl))  # h[T] feeds h[T+1] ... h[T+k] directly, no later state
         return torch.einsum("ji,jik->k", dl[:lags], jac[:lags])
 
-    return search(f"1.2.2(f) with k = {k}", f"n in 1-3, 1 to k + 2 later states, {RANGE}",
+    return search(f"k = {k}, n in 1-3, 1 to k + 2 later states, {RANGE}",
                   _dldh_case(k), _trial(fn, oracle, ["dl_dh", "dh_dhT"], squeeze=False),
                   notes=[f"Convention: h[T] reads into h[T+1] ... h[T+{k}] directly; the "
                          "entries given for later states must not count."])
@@ -419,49 +419,43 @@ def spike_free(train_loss: Sequence[float], test_loss: Sequence[float]) -> Repor
                 expected=f"loss[{e}] <= {arr[:e].min():.4g} + {BAR:g}",
                 received=f"loss[{e}] = {arr[e]:.4g}", where=f"epoch {e}")
             break
-    return Report("C", failure is None, 2, f"both curves, {len(curves['train_loss'])} and "
+    return Report(failure is None, 2, f"both curves, {len(curves['train_loss'])} and "
                   f"{len(curves['test_loss'])} epochs; no rise above {BAR:g}",
                   time.perf_counter() - start, failure)
 
 
-def _echo(model: object, question: str, delays: Callable[[random.Random], int],
-          lengths: tuple[int, int], runs: int = 500) -> Report:
-    """The homework's echo check: ``runs`` random strings, compare ``s[:-d]`` with
-    ``result[d:]`` character by character; passes above 0.99."""
-    from .echo import _random_string
-
-    start, rng = time.perf_counter(), random.Random(0)
-    correct = total = 0
+def _echo(model: object, strings: Iterator[tuple[str, int]],
+          lengths: str, with_delay: bool) -> Report:
+    """The homework's echo check on ``strings`` (``(s, d)`` pairs): ``model.test_run(s)``
+    (``(s, d)`` when ``with_delay``) must repeat ``s[:-d]`` from character ``d`` on;
+    passes above 0.99."""
+    start = time.perf_counter()
+    correct = total = runs = 0
     worst: tuple[int, Failure] | None = None
-    for run in range(runs):
-        s = _random_string(rng, rng.randint(*lengths))
-        d = delays(rng)
-        args = (s,) if question.startswith("B.3") else (s, d)
-        result, why = call(model.test_run, *args)
+    for runs, (s, d) in enumerate(strings, start=1):
+        inputs = {"s": s, "delay": d} if with_delay else {"s": s}
+        result, why = call(model.test_run, *inputs.values())
         if why is None and not isinstance(result, str):
             why = f"test_run returned {type(result).__name__}, not a str"
         if why is not None:
-            inputs = {"s": s} if len(args) == 1 else {"s": s, "delay": d}
-            return Report(question, False, run + 1, "", time.perf_counter() - start,
+            return Report(False, runs, "", time.perf_counter() - start,
                           Failure(why, inputs))
-        expected, got = (s, result) if d == 0 else (s[:-d], result[d:])
-        hits = sum(a == b for a, b in zip(expected, got))
-        correct, total = correct + hits, total + len(expected)
-        misses = len(expected) - hits
-        if misses and (worst is None or misses < worst[0]):
-            where = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b),
-                         min(len(expected), len(got)))
-            worst = (misses, Failure("", {"s": s, "delay": d},
-                                     label="The failing string with the fewest errors",
-                                     expected=" " * d + expected, received=result,
-                                     where=f"character {where + d}"))
+        hits, n = echo_hits(s, d, result)
+        correct, total = correct + hits, total + n
+        if hits < n and (worst is None or n - hits < worst[0]):
+            expected = s if d == 0 else s[:-d]
+            where = next((i for i, (a, b) in enumerate(zip(expected, result[d:])) if a != b),
+                         min(n, max(len(result) - d, 0)))
+            worst = (n - hits, Failure("", {"s": s, "delay": d},
+                                       label="The failing string with the fewest errors",
+                                       expected=" " * d + expected, received=result,
+                                       where=f"character {where + d}"))
     accuracy = correct / total
     passed = accuracy > 0.99
     if not passed:
         worst[1].why = f"accuracy {accuracy:.4f}, the homework needs more than 0.99"
-    return Report(question, passed, runs,
-                  f"the homework's check: strings of length "
-                  f"{'-'.join(map(str, sorted(set(lengths))))}; "
+    return Report(passed, runs,
+                  f"the homework's check: strings of length {lengths}; "
                   f"accuracy {accuracy:.4f} (needs > 0.99)", time.perf_counter() - start,
                   None if passed else worst[1])
 
@@ -472,7 +466,8 @@ def echo_model(model: object) -> Report:
     random strings of length 15-25, accuracy above 0.99."""
     if not callable(getattr(model, "test_run", None)):
         raise TypeError(f"model must have a method test_run(s), got {type(model).__name__}")
-    return _echo(model, "B.3", lambda rng: 4, (15, 25))
+    return _echo(model, homework_strings(500, 0, (15, 25), delay=4), "15-25",
+                 with_delay=False)
 
 
 @question("B.5")
@@ -484,11 +479,11 @@ def echo_variable_delay_model(model: object) -> Report:
                         f"{type(model).__name__}")
     max_delay = getattr(model, "max_delay", None)
     if isinstance(max_delay, bool) or not isinstance(max_delay, int) or max_delay < 8:
-        start = time.perf_counter()
-        return Report("B.5", False, 0, "", time.perf_counter() - start,
+        return Report(False, 0, "", 0.0,
                       Failure(f"model.max_delay must be the homework's 8 (or more), got "
                               f"{max_delay!r}"))
-    return _echo(model, "B.5", lambda rng: rng.randint(0, 8), (20, 20))
+    return _echo(model, homework_strings(500, 0, (20, 20), max_delay=8), "20",
+                 with_delay=True)
 
 
 NONLINEAR = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.PReLU,
@@ -627,5 +622,5 @@ def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = 
     if missing:
         failure = Failure(f"{len(missing)} requirement{'s' if len(missing) > 1 else ''} "
                           f"not met: " + "; ".join(missing))
-    return Report("A", not missing, len(has) + len(X), tried, time.perf_counter() - start,
+    return Report(not missing, len(has) + len(X), tried, time.perf_counter() - start,
                   failure, tuple(notes))

@@ -43,7 +43,9 @@ __all__ = [
     "VariableDelayGRUMemory",
     "decode",
     "echo_batch",
+    "echo_hits",
     "encode",
+    "homework_strings",
     "test_model",
     "test_variable_delay_model",
     "train_echo",
@@ -252,18 +254,31 @@ def _random_string(rng: random.Random, length: int) -> str:
     return "".join(rng.choice(LETTERS) for _ in range(length))
 
 
+def homework_strings(n: int = 500, seed: int = 0, lengths: tuple[int, int] = (15, 25),
+                     delay: int = 4, max_delay: int | None = None) -> Iterator[tuple[str, int]]:
+    """The strings and delays of the homework's checks, ``(s, d)`` ``n`` times: random
+    strings of a length drawn from ``lengths`` (inclusive; one number when both ends
+    agree), each with ``delay``, or with a delay drawn from ``0 ... max_delay`` after it."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        length = lengths[0] if lengths[0] == lengths[1] else rng.randint(*lengths)
+        s = _random_string(rng, length)
+        yield s, delay if max_delay is None else rng.randint(0, max_delay)
+
+
+def echo_hits(s: str, d: int, result: str) -> tuple[int, int]:
+    """The homework's comparison: characters of ``s[:-d]`` that ``result[d:]`` repeats
+    (the whole strings for ``d = 0``), and how many there are to repeat."""
+    expected, got = (s, result) if d == 0 else (s[:-d], result[d:])
+    return sum(a == b for a, b in zip(expected, got)), len(expected)
+
+
 def test_model(model: GRUMemory, delay: int = 4, n: int = 500, seed: int = 0) -> float:
     """Part B.3, the homework's check: ``n`` random strings of length 15-25; compare
     ``s[:-delay]`` with ``result[delay:]`` character by character; return the accuracy."""
-    rng = random.Random(seed)
-    correct = total = 0
-    for _ in range(n):
-        s = _random_string(rng, rng.randint(15, 25))
-        result = model.test_run(s)
-        expected, got = (s, result) if delay == 0 else (s[:-delay], result[delay:])
-        correct += sum(a == b for a, b in zip(expected, got))
-        total += len(expected)
-    return correct / total
+    counts = [echo_hits(s, d, model.test_run(s))
+              for s, d in homework_strings(n, seed, (15, 25), delay)]
+    return sum(h for h, _ in counts) / sum(t for _, t in counts)
 
 
 def test_variable_delay_model(model: VariableDelayGRUMemory, n: int = 500, seq_length: int = 20,
@@ -272,20 +287,13 @@ def test_variable_delay_model(model: VariableDelayGRUMemory, n: int = 500, seq_l
     """Part B.5, the homework's check: ``n`` strings of length 20, each with a random
     delay in ``0 ... max_delay``; compare ``s[:-d]`` with ``result[d:]`` (whole strings
     for ``d = 0``). With ``per_delay=True`` also return the accuracy for each delay."""
-    rng = random.Random(seed)
-    correct = total = 0
     by_delay: dict[int, list[int]] = {d: [0, 0] for d in range(model.max_delay + 1)}
-    for _ in range(n):
-        s = _random_string(rng, seq_length)
-        d = rng.randint(0, model.max_delay)
-        result = model.test_run(s, d)
-        expected, got = (s, result) if d == 0 else (s[:-d], result[d:])
-        hits = sum(a == b for a, b in zip(expected, got))
-        correct += hits
-        total += len(expected)
+    for s, d in homework_strings(n, seed, (seq_length, seq_length),
+                                 max_delay=model.max_delay):
+        hits, total = echo_hits(s, d, model.test_run(s, d))
         by_delay[d][0] += hits
-        by_delay[d][1] += len(expected)
-    accuracy = correct / total
+        by_delay[d][1] += total
+    accuracy = sum(c for c, _ in by_delay.values()) / sum(t for _, t in by_delay.values())
     if not per_delay:
         return accuracy
     return accuracy, {d: c / t for d, (c, t) in by_delay.items() if t}

@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -52,13 +52,13 @@ class Report:
     """What a check found. ``bool(report)`` is whether the answer passed. It shows as
     Markdown in a notebook and as text in a terminal (``print(report)``)."""
 
-    question: str  # the homework's number, e.g. "1.1(c)(ii)"
     passed: bool
     cases: int  # how many cases the answer was run on
     tried: str  # over what: shapes, value ranges, special values
     seconds: float
     failure: Failure | None = None
     notes: tuple[str, ...] = ()  # choices the check makes (a reading, a convention)
+    question: str = ""  # the homework's number, e.g. "1.1(c)(ii)": set by @question
 
     def __bool__(self) -> bool:
         return self.passed
@@ -121,16 +121,18 @@ def _is_blank(fn: object) -> bool:
 
 
 def question(number: str) -> Callable[[Callable[..., Report]], Callable[..., Report]]:
-    """Mark a check as the check of question ``number``: an answer still ``...``, or a
-    function whose body is only ``...`` (the workbook's blanks), gives a failing report
-    that says so, not an error."""
+    """Mark a check as the check of question ``number``, which its reports carry. An
+    answer still ``...``, or a function whose body is only ``...`` (the workbook's
+    blanks), gives a failing report that says so, not an error."""
     def mark(check: Callable[..., Report]) -> Callable[..., Report]:
         @functools.wraps(check)
         def checked(answer: object, *args: object, **kwargs: object) -> Report:
             if answer is ... or _is_blank(answer):
-                return Report(number, False, 0, "", 0.0, Failure(
+                report = Report(False, 0, "", 0.0, Failure(
                     "no answer yet: replace the ... with your answer and run the check"))
-            return check(answer, *args, **kwargs)
+            else:
+                report = check(answer, *args, **kwargs)
+            return replace(report, question=number)
         return checked
     return mark
 
@@ -241,7 +243,7 @@ def compare(expected: torch.Tensor, received: object, rtol: float = 1e-4,
                          f"{want[where].item():.6g}, got {got[where].item():.6g}")
 
 
-def search(question: str, tried: str, cases: st.SearchStrategy,
+def search(tried: str, cases: st.SearchStrategy,
            trial: Callable[[object], Failure | None], max_examples: int = 150,
            special: Sequence[object] = (), notes: Sequence[str] = ()) -> Report:
     """Run ``trial`` on ``special`` cases and on ``max_examples`` cases drawn from
@@ -283,9 +285,9 @@ def search(question: str, tried: str, cases: st.SearchStrategy,
     if failures:
         if out_of_time:
             notes += (f"(Shrinking stopped at the {TIME_LIMIT:g} s limit.)",)
-        return Report(question, False, count, tried, seconds, failures[-1], notes)
+        return Report(False, count, tried, seconds, failures[-1], notes)
     if out_of_time and count < MIN_CASES:
-        return Report(question, False, count, tried, seconds,
+        return Report(False, count, tried, seconds,
                       Failure(f"too slow: {count} cases in {TIME_LIMIT:g} s; a check needs "
                               f"at least {MIN_CASES}"), notes)
-    return Report(question, True, count, tried, seconds, None, notes)
+    return Report(True, count, tried, seconds, None, notes)
