@@ -73,21 +73,26 @@ def cached(fn: F | None = None, *,
 
     name = f"{fn.__module__}.{fn.__qualname__}"
 
-    def key(*args: Any, **kwargs: Any) -> str:
-        """The key of the call ``fn(*args, **kwargs)``."""
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
+    def bound_key(bound: inspect.BoundArguments) -> str:
         arguments = {k: keys[k](v) if k in keys else v
                      for k, v in bound.arguments.items() if k not in PRESENTATION}
         return _key(name, arguments, source_fingerprint(fn))
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, use_cache: bool = True, **kwargs: Any) -> Any:
+    def bind(*args: Any, **kwargs: Any) -> inspect.BoundArguments:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
+        return bound
+
+    def key(*args: Any, **kwargs: Any) -> str:
+        """The key of the call ``fn(*args, **kwargs)``."""
+        return bound_key(bind(*args, **kwargs))
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, use_cache: bool = True, **kwargs: Any) -> Any:
+        bound = bind(*args, **kwargs)
         if not use_cache:
             return fn(*bound.args, **bound.kwargs)
-        path = cache_dir() / f"{name}-{key(*args, **kwargs)}.pt"
+        path = cache_dir() / f"{name}-{bound_key(bound)}.pt"
         if path.exists():
             return torch.load(path, weights_only=False)
         result = fn(*bound.args, **bound.kwargs)

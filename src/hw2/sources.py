@@ -223,9 +223,18 @@ def reachable(module: str, name: str) -> dict[tuple[str, str], str]:
     return found
 
 
+_FINGERPRINTS: dict[tuple, str] = {}  # one per process, while the package's files stay
+
+
 def code_fingerprint(module: str, name: str) -> str:
-    """sha256 of what ``module.name`` can run (:func:`reachable`)."""
-    h = hashlib.sha256()
-    for (mod, key), dump in sorted(reachable(module, name).items()):
-        h.update(f"{mod}.{key}\0{dump}\0".encode())
-    return h.hexdigest()
+    """sha256 of what ``module.name`` can run (:func:`reachable`); parsed again only
+    when a file of the package changed (its size or modification time)."""
+    files = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                  for p in sorted(PACKAGE_DIR.glob("*.py")))
+    memo = (module, name, str(PACKAGE_DIR), files)
+    if memo not in _FINGERPRINTS:
+        h = hashlib.sha256()
+        for (mod, key), dump in sorted(reachable(module, name).items()):
+            h.update(f"{mod}.{key}\0{dump}\0".encode())
+        _FINGERPRINTS[memo] = h.hexdigest()
+    return _FINGERPRINTS[memo]
