@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from hw2 import catsdogs, echo, loss_curves
+from hw2 import catsdogs, echo, loss_curves, spikes
 
 
 def _runs(name: str, train, report, results: dict, out: Path) -> None:
@@ -73,7 +73,7 @@ def main() -> None:
             _runs(name,
                   lambda config=config: loss_curves.train(config, device=args.device,
                                                           use_cache=False),
-                  lambda m, h: {k: v for k, v in loss_curves.summary(h).items()
+                  lambda m, h: {k: v for k, v in spikes.summary(h).items()
                                 if k in ("final_acc", "passes", "rise_train", "rise_test")},
                   results, out)
     results["total_seconds"] = round(time.perf_counter() - start, 1)

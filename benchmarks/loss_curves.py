@@ -18,7 +18,7 @@ import json
 
 import torch
 
-from hw2 import arithmetic, loss_curves
+from hw2 import arithmetic, loss_curves, spikes
 from hw2.sources import PACKAGE_DIR
 
 RECORD = PACKAGE_DIR / "manifests" / "loss_curves_pinned.json"
@@ -33,17 +33,17 @@ def main() -> None:
     for setting in arithmetic.SETTINGS:
         for name, config in [("section", loss_curves.SECTION8), ("fix", loss_curves.FIX)]:
             _, h = loss_curves.train(config, arithmetic=setting, use_cache=False)
-            row = loss_curves.summary(h)
+            row = spikes.summary(h)
             seconds[setting, name] = h["train_seconds"]
-            found = loss_curves.jumps_of(h)
+            found = spikes.jumps_of(h)
             print(f"{setting:12} {name:8}: {h['train_seconds']:5.1f} s; jumps train "
                   f"{found['train']}, test {found['test']}; max rise train "
                   f"{row['rise_train']:.2f}, test {row['rise_test']:.2f}; final test "
                   f"accuracy {row['final_acc']:.1%}; passes: {row['passes']}; "
-                  f"fingerprint {loss_curves.fingerprint(h)}")
+                  f"fingerprint {spikes.fingerprint(h)}")
             if args.record and setting == "pinned" and name == "section":
                 cpu = arithmetic.cpu()
-                record = {"fingerprint": loss_curves.fingerprint(h),
+                record = {"fingerprint": spikes.fingerprint(h),
                           "cpu": f"{cpu['model']} ({cpu.get('vector units', '')})",
                           "torch": torch.__version__}
                 RECORD.write_text(json.dumps(record, indent=1) + "\n")

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from hw2 import arithmetic, loss_curves
+from hw2 import arithmetic, loss_curves, spikes
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "book" / "loss_curves.ipynb"
@@ -57,9 +57,9 @@ def main(settings: list[str]) -> int:
             print(f"{setting}: that is the build's own arithmetic", file=sys.stderr)
             return 2
         run = loss_curves.train(loss_curves.SECTION8, arithmetic=setting)[1]
-        same = loss_curves.fingerprint(run) == loss_curves.fingerprint(book_run)
-        print(f"==> {setting}: the section's run jumps at {loss_curves.jumps_of(run)}; the "
-              f"build's at {loss_curves.jumps_of(book_run)}"
+        same = spikes.fingerprint(run) == spikes.fingerprint(book_run)
+        print(f"==> {setting}: the section's run jumps at {spikes.jumps_of(run)}; the "
+              f"build's at {spikes.jumps_of(book_run)}"
               + (": THE SAME TRAJECTORY, so this setting tests nothing" if same else ""))
         if same:
             failed.append(setting)

@@ -9,6 +9,8 @@ import pytest
 import torch
 from hypothesis import settings
 
+from hw2 import loss_curves
+
 # One profile for every property test: no per-example deadline (first calls into torch
 # are slow), and derandomised, so a CI run tests the same examples every time.
 settings.register_profile("hw2", deadline=None, max_examples=50, derandomize=True)
@@ -18,6 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_ZIP = ROOT.parent / "shared" / "data" / "cats_and_dogs_filtered.zip"
 
 torch.set_num_threads(1)
+
+# A short, easy LSTM configuration: what the replay and jump tests train.
+EASY = loss_curves.Config(difficulty="EASY", batch_size=100, lr=3e-3, clip=1.0,
+                          schedule="cosine", warmup=5)
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +42,17 @@ def device(request) -> str:
     if request.param == "cuda" and not torch.cuda.is_available():
         pytest.skip("no CUDA device here")
     return request.param
+
+
+@pytest.fixture
+def easy_run(tmp_path, monkeypatch):
+    """A short run of the LSTM on the EASY task (cached in a temporary folder): the
+    history the replay and jump tests read."""
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    return loss_curves.train(EASY, epochs=4)[1]
+
+
+@pytest.fixture
+def easy_model(easy_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
+    return loss_curves.train(EASY, epochs=4)[0]  # from the cache: the same run

@@ -1,29 +1,14 @@
-"""The spike metric, the training loop and the replay that proves a jump's cause."""
+"""hw2.loss_curves: the configuration, the training loop and its exact replay."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
-from hypothesis import strategies as st
 
+from conftest import EASY
 from hw2 import loss_curves
 from hw2.temporal_order import encode
-
-
-def test_max_rise():
-    assert loss_curves.max_rise([1.4, 1.0, 0.5, 0.1]) == pytest.approx(-0.4)
-    assert loss_curves.max_rise([1.4, 0.1, 0.05, 2.3, 0.0]) == pytest.approx(2.25)
-    assert loss_curves.max_rise([1.0, 1.15]) == pytest.approx(0.15)
-    with pytest.raises(ValueError):
-        loss_curves.max_rise([1.0])
-
-
-@given(st.lists(st.floats(0, 10), min_size=2, max_size=30))
-def test_max_rise_matches_its_definition(losses):
-    expected = max(losses[e] - min(losses[:e]) for e in range(1, len(losses)))
-    assert loss_curves.max_rise(losses) == pytest.approx(expected)
 
 
 def test_config_errors():
@@ -37,105 +22,6 @@ def test_config_errors():
         loss_curves.Config(lr=-1.0)
     with pytest.raises(ValueError, match="warmup"):
         loss_curves.Config(warmup=-1)
-
-
-@given(st.lists(st.floats(0, 3), min_size=2, max_size=30), st.floats(0.05, 1),
-       st.floats(0.1, 2))
-def test_jumps_match_their_definition(losses, threshold, learned):
-    expected = [e for e in range(1, len(losses))
-                if min(losses[:e]) < learned and losses[e] - losses[e - 1] > threshold]
-    assert loss_curves.jumps(losses, threshold, learned) == expected
-
-
-def test_jumps_ignore_the_way_down_from_the_plateau():
-    plateau_noise = [1.39, 1.38, 0.95, 1.4, 0.9, 0.3, 1.2, 0.1]
-    assert loss_curves.jumps(plateau_noise, threshold=0.3, learned=1.0) == [3, 6]
-    assert loss_curves.jumps(plateau_noise, threshold=0.3, learned=0.5) == [6]
-
-
-def test_passes_needs_both_curves_flat_and_the_final_accuracy():
-    flat = {"train_loss": [1.4, 0.5, 0.1], "test_loss": [1.4, 0.6, 0.1],
-            "test_acc": [0.25, 1.0, 0.995]}
-    assert loss_curves.passes(flat)
-    assert not loss_curves.passes({**flat, "test_loss": [1.4, 0.1, 0.35]})
-    assert not loss_curves.passes({**flat, "train_loss": [1.4, 0.1, 0.31]})
-    assert not loss_curves.passes({**flat, "test_acc": [0.25, 1.0, 0.994]})
-    assert loss_curves.passes({**flat, "test_loss": [1.4, 0.1, 0.3]})  # 0.2: on the bar
-
-
-def _row(curve="train", epoch=5, removed=True, all_removed=True, capped_big=(),
-         later=(0.4, 0.45, 0.5)):
-    return {"curve": curve, "epoch": epoch, "previous": 0.4, "value": 1.9, "suspect": 99,
-            "capped": {f"{curve}_loss": [0.4, *later]},
-            "capped_value": 0.4 if removed else 1.5, "removed": removed,
-            "all_removed": all_removed, "all_capped_value": 0.4 if all_removed else 1.2,
-            "capped_big": list(capped_big), "batch_part": 0.1, "steps_part": 1.4}
-
-
-def test_findings_read_right_for_every_count():
-    assert loss_curves.findings([]) == "The run has no jump to explain."
-    assert loss_curves.findings([_row()]).startswith(
-        "Capping that single update removes the jump.")
-    assert "removes every one of the 2 jumps" in loss_curves.findings([_row(), _row()])
-    text = loss_curves.findings([_row(), _row("test", 7, False, True, [120])])
-    assert "removes 1 of the 2 jumps" in text
-    assert "test curve's jump at epoch 7" in text and "passes to step 120" in text
-    assert "a run of large updates" in text
-    assert "postpones" not in text
-    later = [_row(), _row(later=(0.4, 1.5, 1.6))]
-    assert "But in 1 of those 2 capped replays the run jumps" in loss_curves.findings(later)
-    assert "capped replay jumps in" in loss_curves.findings(later[1:])
-    text = loss_curves.findings([_row(removed=False, all_removed=False)])
-    assert "does not remove the jump" in text and "batch part" not in text
-    assert "+0.10 is the plotted batch" in text
-
-
-def test_together_and_shared_suspects():
-    assert loss_curves.together({"train": [3], "test": [5]}) == (
-        "The two curves never jump in the same epoch.")
-    assert "in the same epochs" in loss_curves.together({"train": [3, 5], "test": [3, 5]})
-    assert "at epoch 3;" in loss_curves.together({"train": [3, 5], "test": [3]})
-    rows = [{**_row(), "suspect": 10}, {**_row("test"), "suspect": 10}]
-    assert "one step is the suspect of both" in loss_curves.shared_suspects(rows)
-    rows[1]["suspect"] = 11
-    assert "its own suspect" in loss_curves.shared_suspects(rows)
-    assert loss_curves.shared_suspects(rows[:1]) == ""
-
-
-def test_verdicts_count_right():
-    ok = {"train_loss": [1.4, 0.1], "test_loss": [1.4, 0.1], "test_acc": [0.3, 1.0]}
-    bad = {**ok, "test_acc": [0.3, 0.9]}
-    assert loss_curves.verdicts([("a", ok)]) == "It passes."
-    assert loss_curves.verdicts([("a", ok), ("b", ok), ("c", ok)]) == "All 3 pass."
-    assert loss_curves.verdicts([("a", bad), ("b", bad)]) == "Neither passes."
-    assert loss_curves.verdicts([("a", ok), ("b", bad)]) == "1 of the 2 pass; b does not."
-
-
-def test_reference_check_compares_fingerprints():
-    h = {"step_loss": [1.0, 0.5], "grad_norm": [2.0, 1.0], "arithmetic": "pinned",
-         "device": "cpu"}
-    same = {"fingerprint": loss_curves.fingerprint(h), "cpu": "X", "torch": torch.__version__}
-    assert loss_curves.reference_check(h, same).startswith("Checked")
-    assert loss_curves.reference_check(h, {**same, "fingerprint": "0"}).startswith("Not so")
-    assert "not compared" in loss_curves.reference_check(h, {**same, "torch": "0.0"})
-    assert "did not use" in loss_curves.reference_check({**h, "arithmetic": "native"}, same)
-    assert loss_curves.fingerprint(h) != loss_curves.fingerprint({**h, "step_loss": [1.0, 0.4]})
-
-
-EASY = loss_curves.Config(difficulty="EASY", batch_size=100, lr=3e-3, clip=1.0,
-                          schedule="cosine", warmup=5)
-
-
-@pytest.fixture
-def easy_run(tmp_path, monkeypatch):
-    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
-    return loss_curves.train(EASY, epochs=4)[1]
-
-
-@pytest.fixture
-def easy_model(easy_run, tmp_path, monkeypatch):
-    monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
-    return loss_curves.train(EASY, epochs=4)[0]  # from the cache: the same run
 
 
 def test_training_records_every_step_and_epoch(easy_run, easy_model):
@@ -186,29 +72,6 @@ def test_replay_arguments(easy_run):
         loss_curves.replay(easy_run, 2, 1)
     with pytest.raises(ValueError, match="first, last"):
         loss_curves.replay(easy_run, 0, 4)
-
-
-def test_explain_jump_attributes_the_plotted_value(easy_run):
-    h = easy_run
-    for curve in ("train", "test"):
-        r = loss_curves.explain_jump(h, 2, curve)
-        spe = h["steps_per_epoch"]
-        # the path starts at the previous plotted weights and ends at this plotted value
-        assert len(r["path"]) == spe + 1
-        assert r["path"][-1] == pytest.approx(h[f"{curve}_loss"][2], abs=1e-6)
-        assert r["path_start"] < r["suspect"] <= r["path_start"] + spe
-        assert r["update_ratio"] > 0 and r["typical_update"] > 0
-        # every update of the window capped at its typical size: none is bigger after
-        assert r["removed"] == (r["capped_value"] - r["previous"] <= loss_curves.JUMP)
-        assert r["batch_part"] + r["steps_part"] == pytest.approx(r["value"] - r["previous"],
-                                                                  abs=1e-6)
-    # a jump at the last epoch replays no epoch after it
-    (last,) = loss_curves.explain_jumps(h, [(3, "test")], after=2, workers=1)
-    assert len(last["capped"]["test_loss"]) == 2
-    with pytest.raises(ValueError, match="curve"):
-        loss_curves.explain_jump(h, 2, "val")
-    with pytest.raises(ValueError, match="epoch"):
-        loss_curves.explain_jump(h, 0)
 
 
 def test_update_clipping_and_cap_bound_every_update(tmp_path, monkeypatch):

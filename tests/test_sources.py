@@ -133,9 +133,11 @@ def test_code_the_trainer_never_reaches_retrains_nothing(package_copy):
     _, keys = _snapshot()
     _edit(package_copy / "catsdogs.py", "if not images:\n        return []",
           "if not images:\n        return list()")  # predict: code, but not training's
-    _edit(package_copy / "loss_curves.py", "def max_rise(", "def max_rise(  ")
-    _edit(package_copy / "loss_curves.py", 'return float(np.max(_rises(losses)))',
+    _edit(package_copy / "spikes.py", "def max_rise(", "def max_rise(  ")
+    _edit(package_copy / "spikes.py", 'return float(np.max(_rises(losses)))',
           'return float(_rises(losses).max())')  # a metric
+    _edit(package_copy / "loss_curves.py", 'return ", ".join(parts)',
+          'return ", ".join(part for part in parts)')  # describe: beside the trainer
     assert ("catsdogs", "predict") not in sources.reachable("catsdogs", "train")
     assert _changed(keys, _snapshot()[1]) == set()
 

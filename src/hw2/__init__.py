@@ -9,7 +9,9 @@ Theory:
 - :mod:`hw2.attention_rnn`: AttentionRNN(k) and AttentionRNN(inf) (1.2.2).
 - :mod:`hw2.diagrams`: the cell and unrolled diagrams of both recurrent networks.
 - :mod:`hw2.temporal_order`: the course's temporal-order task, draw for draw (1.3, C).
-- :mod:`hw2.loss_curves`: the spiky LSTM run, replay of its jumps, the fix (1.3, C).
+- :mod:`hw2.loss_curves`: the spiky LSTM run, its replay, the fix (1.3, C).
+- :mod:`hw2.spikes`: what the runs show: the spike metric and rule, the jumps explained by
+  counterfactual replays, sentences and figures (1.3, C).
 
 Practice:
 

@@ -389,8 +389,8 @@ def attention_dldh(fn: Callable, k: int = 2) -> Report:
 @question("C")
 def spike_free(train_loss: Sequence[float], test_loss: Sequence[float]) -> Report:
     """C: the chapter's rule for curves without spikes: no plotted loss (one value per
-    epoch) rises more than ``hw2.loss_curves.BAR`` above the lowest value before it."""
-    from .loss_curves import BAR, max_rise, max_rise_epoch
+    epoch) rises more than ``hw2.spikes.BAR`` above the lowest value before it."""
+    from .spikes import BAR, max_rise, max_rise_epoch
 
     start = time.perf_counter()
     curves = {}
