@@ -5,8 +5,8 @@ training procedure without spikes.
 what the chapter reads: per epoch the plotted values (the loss of the epoch's last train
 batch and of its last test batch, as the course plots them), accuracies, weight norms
 and histograms, and a checkpoint (weights, optimiser and schedule state, position of
-the data stream); per step the batch loss, the gradient norms, the update norm and the
-optimiser's effective per-coordinate step. :func:`replay` restarts from a checkpoint
+the data stream); per step the batch loss, the gradient norm, the update norm and the
+learning rate. :func:`replay` restarts from a checkpoint
 and re-runs epochs exactly, optionally capping or skipping chosen updates; that is
 how :func:`hw2.spikes.explain_jump` proves which update made a plotted jump.
 This module holds what determines a run's result (the model, the configuration, the
@@ -37,9 +37,10 @@ from .cache import cached
 from .runtime import Timer, pick_device, progress
 from .temporal_order import SYMBOLS, TemporalOrder, make_generators
 
-__all__ = ["FIX", "HIST_EDGES", "SECTION8", "Config", "LSTMClassifier", "describe", "evaluate",
-           "next_test_batch", "replay", "states", "train", "train_many", "train_section8",
-           "typical", "update_ceiling", "with_weights"]
+__all__ = ["FIX", "HIST_EDGES", "SECTION8", "Config", "LSTMClassifier", "cap_update",
+           "clip_update", "describe", "evaluate", "lr_factor", "next_test_batch", "replay",
+           "states", "train", "train_many", "train_section8", "typical", "update_ceiling",
+           "with_weights"]
 
 
 class LSTMClassifier(nn.Module):
@@ -58,47 +59,29 @@ class LSTMClassifier(nn.Module):
 
 @dataclass(frozen=True)
 class Config:
-    """A training procedure (practical C changes only this).
+    """A training procedure (practical C changes only this): RMSprop, as the section
+    trains, and the bounds, schedule and batches around it."""
 
-    ``optimizer``: ``"rmsprop"``, ``"adam"`` or ``"amsgrad"``; ``clip``: largest global
-    gradient norm, or ``None``; ``clip_percentile``: clip each gradient's norm at this
-    percentile of all earlier gradient norms (AutoClip), or ``None``; ``update_clip``:
-    the largest root-mean-square of one parameter tensor's update, in units of the
-    learning rate (Adafactor's update clipping), or ``None``; ``update_cap``: cap each
-    update's norm at this multiple of the typical update (the median of the 100 before
-    it, :func:`typical`), or ``None``; ``warmup``: steps
-    over which the learning rate rises linearly from ``lr / warmup`` to ``lr``;
-    ``schedule``: ``None`` or ``"cosine"`` (from ``lr`` to 0, starting once the
-    fraction ``anneal_from`` of the run has passed);
-    ``batch_size``: sequences per batch, train and test.
-    """
-
-    optimizer: str = "rmsprop"
-    lr: float = 1e-3
-    eps: float = 1e-8
-    clip: float | None = None
-    clip_percentile: float | None = None
-    update_clip: float | None = None
-    update_cap: float | None = None
-    warmup: int = 0
-    schedule: str | None = None
-    anneal_from: float = 0.0
-    batch_size: int = 32
-    difficulty: str = "MODERATE"
+    lr: float = 1e-3  # RMSprop's learning rate (the peak, with a schedule)
+    eps: float = 1e-8  # RMSprop's epsilon, added to the root of the mean square
+    clip: float | None = None  # largest global gradient norm, or None
+    update_clip: float | None = None  # largest root-mean-square of one tensor's update,
+    # in units of the learning rate (Adafactor's update clipping), or None
+    update_cap: float | None = None  # cap on each update's norm, as a multiple of the
+    # typical update (the median of the 100 before it, typical()), or None
+    warmup: int = 0  # steps over which the rate rises linearly from lr / warmup to lr
+    schedule: str | None = None  # None, or "cosine": from lr to 0 ...
+    anneal_from: float = 0.0  # ... starting once this fraction of the run has passed
+    batch_size: int = 32  # sequences per batch, train and test
+    difficulty: str = "MODERATE"  # the temporal-order task's level
 
     def __post_init__(self) -> None:
-        if self.optimizer not in ("rmsprop", "adam", "amsgrad"):
-            raise ValueError(
-                f"optimizer must be 'rmsprop', 'adam' or 'amsgrad', got {self.optimizer!r}")
         if self.schedule not in (None, "cosine"):
             raise ValueError(f"schedule must be None or 'cosine', got {self.schedule!r}")
         for name in ("lr", "eps", "clip", "update_clip", "update_cap"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
-        if self.clip_percentile is not None and not 0 < self.clip_percentile <= 100:
-            raise ValueError(
-                f"clip_percentile must be in (0, 100], got {self.clip_percentile!r}")
         if not 0 <= self.anneal_from < 1:
             raise ValueError(f"anneal_from must be in [0, 1), got {self.anneal_from!r}")
         if self.warmup < 0:
@@ -121,8 +104,7 @@ FIX = Config(lr=1.5e-3, update_clip=1.0, update_cap=1.1, schedule="cosine", batc
 
 def describe(config: Config) -> str:
     """The procedure in words, for the page's prose: ``"RMSprop, lr 0.001, ..."``."""
-    names = {"rmsprop": "RMSprop", "adam": "Adam", "amsgrad": "AMSGrad"}
-    parts = [names[config.optimizer], f"learning rate {config.lr:g}"]
+    parts = ["RMSprop", f"learning rate {config.lr:g}"]
     if config.warmup:
         parts.append(f"linear warm-up over {config.warmup} steps")
     if config.schedule == "cosine" and config.anneal_from:
@@ -132,8 +114,6 @@ def describe(config: Config) -> str:
         parts.append("cosine annealing to 0 over the run")
     if config.clip is not None:
         parts.append(f"gradient norm clipped at {config.clip:g}")
-    if config.clip_percentile is not None:
-        parts.append(f"gradient norm clipped at its {config.clip_percentile:g}th percentile")
     if config.update_clip is not None:
         parts.append("each tensor's update clipped to a root-mean-square of "
                      f"{config.update_clip:g} learning rate")
@@ -153,8 +133,43 @@ def update_ceiling(config: Config, n_params: int, alpha: float = 0.99) -> float:
     return config.lr * math.sqrt(n_params / (1 - alpha))
 
 
+def lr_factor(config: Config, t: int, total: int) -> float:
+    """The schedule: step ``t``'s learning rate as a fraction of ``config.lr`` in a run of
+    ``total`` steps (a linear warm-up, then constant or cosine annealing to 0)."""
+    warm = min(1.0, (t + 1) / config.warmup) if config.warmup else 1.0
+    start = config.anneal_from * total
+    decay = (0.5 * (1 + math.cos(math.pi * max(0.0, t - start) / (total - start)))
+             if config.schedule else 1.0)
+    return warm * decay
+
+
+@torch.no_grad()
+def clip_update(params: list[torch.Tensor], before: list[torch.Tensor],
+                delta: list[torch.Tensor], limit: float) -> None:
+    """Adafactor's update clipping: scale each tensor's update ``delta`` (in place, and
+    its parameter with it) so that its root-mean-square is at most ``limit``."""
+    for p, b, d in zip(params, before, delta):
+        scale = limit / max(float(d.pow(2).mean().sqrt()), 1e-30)
+        if scale < 1:
+            d.mul_(scale)
+            p.copy_(b + d)
+
+
+@torch.no_grad()
+def cap_update(params: list[torch.Tensor], before: list[torch.Tensor],
+               delta: list[torch.Tensor], size: float, cap: float) -> float:
+    """Cap the whole update's norm ``size`` at ``cap`` (scaling every tensor's update
+    alike); returns the norm of the update made."""
+    if size <= cap:
+        return size
+    for p, b, d in zip(params, before, delta):
+        p.copy_(b + d * (cap / size))
+    return float(cap)
+
+
 class _Run:
-    """Everything a training run changes: model, optimiser, schedule, data stream."""
+    """Everything a training run changes: model, optimiser, schedule, data stream, and
+    the update norms so far (what ``update_cap`` compares with)."""
 
     def __init__(self, config: Config, epochs: int, model_seed: int, data_seed: int,
                  device: torch.device):
@@ -167,130 +182,94 @@ class _Run:
             config.difficulty, config.batch_size, data_seed)
         self.steps_per_epoch = len(self.train_gen)
         total = epochs * self.steps_per_epoch
-        if config.optimizer == "rmsprop":
-            self.optimizer = torch.optim.RMSprop(self.params, lr=config.lr, eps=config.eps)
-        else:
-            self.optimizer = torch.optim.Adam(self.params, lr=config.lr, eps=config.eps,
-                                              amsgrad=config.optimizer == "amsgrad")
-
-        def factor(t: int) -> float:
-            warm = min(1.0, (t + 1) / config.warmup) if config.warmup else 1.0
-            start = config.anneal_from * total
-            decay = (0.5 * (1 + math.cos(math.pi * max(0.0, t - start) / (total - start)))
-                     if config.schedule else 1.0)
-            return warm * decay
-
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
-        self.grad_history: list[float] = []  # every gradient norm so far (for AutoClip)
-        self.update_history: list[float] = []  # every update norm so far (for update_cap)
+        self.optimizer = torch.optim.RMSprop(self.params, lr=config.lr, eps=config.eps)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda t: lr_factor(config, t, total))
+        self.updates: list[float] = []  # every update norm so far: h["update_norm"]
 
     def checkpoint(self) -> dict:
         """The run's state, on the CPU (so a history works anywhere)."""
         return copy.deepcopy({"model": _on_cpu(self.model.state_dict()),
                               "optimizer": _on_cpu(self.optimizer.state_dict()),
                               "scheduler": self.scheduler.state_dict(),
-                              "rng": self.train_gen.rng.get_state(),
-                              "grad_history": self.grad_history,
-                              "update_history": self.update_history})
+                              "rng": self.train_gen.rng.get_state()})
 
-    def restore(self, checkpoint: dict) -> None:
+    def restore(self, checkpoint: dict, updates: list[float]) -> None:
+        """Back to ``checkpoint``, with the run's ``updates`` before it."""
         checkpoint = copy.deepcopy(checkpoint)  # load_state_dict may alias its tensors
         self.model.load_state_dict(checkpoint["model"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.scheduler.load_state_dict(checkpoint["scheduler"])
         self.train_gen.rng.set_state(checkpoint["rng"])
-        self.grad_history = checkpoint["grad_history"]
-        self.update_history = checkpoint["update_history"]
+        self.updates = list(updates)
 
-    def second_moments(self) -> list[torch.Tensor]:
-        keys = ("square_avg", "max_exp_avg_sq", "exp_avg_sq")  # what divides the step
-        return [next(s[k] for k in keys if k in s)
-                for s in (self.optimizer.state[p] for p in self.params)]
+    def step(self, x: torch.Tensor, y: torch.Tensor, h: dict, action: float | str | None,
+             keep: bool) -> tuple[float, int]:
+        """One training step on ``(x, y)``, recorded in ``h``; ``action``: ``"skip"`` (no
+        update), a number (a cap on the update's norm) or ``None``. Returns the batch's
+        loss and number of correct predictions."""
+        config, params, t = self.config, self.params, self.scheduler.last_epoch
+        logits = self.model(x)
+        loss = F.cross_entropy(logits, y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        h["grad_norm"].append(math.sqrt(sum(g * g for g in
+                                            (p.grad.norm().item() for p in params))))
+        if config.clip is not None:
+            nn.utils.clip_grad_norm_(params, config.clip)
+        before = [p.detach().clone() for p in params]
+        lr = self.optimizer.param_groups[0]["lr"]
+        if action != "skip":
+            self.optimizer.step()
+        delta = [p.detach() - b for p, b in zip(params, before)]
+        if config.update_clip is not None:
+            clip_update(params, before, delta, config.update_clip * lr)
+        size = math.sqrt(sum(float((d * d).sum()) for d in delta))
+        cap = action if isinstance(action, float | int) else math.inf
+        if config.update_cap is not None and self.updates:
+            cap = min(cap, config.update_cap * typical(self.updates, t))
+        size = cap_update(params, before, delta, size, cap)
+        self.updates.append(size)
+        self.scheduler.step()
+        h["update_norm"].append(size)
+        h["lr"].append(lr)
+        h["step_loss"].append(loss.item())
+        if keep:
+            h["weights"].append([p.detach().cpu().clone() for p in params])
+        return loss.item(), int((logits.argmax(1) == y).sum())
 
     def epoch(self, h: dict, intervene: dict[int, float | str], keep: bool) -> None:
         """One epoch: every train batch, then every test batch; appends to ``h``.
         ``intervene`` maps a global step to ``"skip"`` (no update, optimiser state
         untouched) or a number (the update's norm is capped at it). ``keep`` also keeps
         the weights after every step and the batches behind the plotted values."""
-        model, params, config = self.model, self.params, self.config
-        model.train()
-        losses, correct, seen = [], 0, 0
+        self.model.train()
+        loss, correct, seen = math.nan, 0, 0
         for x, y in self.train_gen:
             x, y = x.to(self.device), y.to(self.device)
-            t = self.scheduler.last_epoch  # the global step: the schedule counts them
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
-            self.optimizer.zero_grad()
-            loss.backward()
-            grads = [p.grad.norm().item() for p in params]
-            h["grad_norm"].append(math.sqrt(sum(g * g for g in grads)))
-            for n, g in zip(self.names, grads):
-                h["param_grad_norm"][n].append(g)
-            bound = config.clip if config.clip is not None else math.inf
-            if config.clip_percentile is not None and self.grad_history:
-                bound = min(bound, float(np.percentile(self.grad_history,
-                                                       config.clip_percentile)))
-            self.grad_history.append(h["grad_norm"][-1])
-            if bound < math.inf:
-                nn.utils.clip_grad_norm_(params, bound)
-            before = [p.detach().clone() for p in params]
-            lr = self.optimizer.param_groups[0]["lr"]
-            action = intervene.get(t)
-            if action != "skip":
-                self.optimizer.step()
-            delta = [p.detach() - b for p, b in zip(params, before)]
-            if config.update_clip is not None:
-                with torch.no_grad():
-                    for p, b, d in zip(params, before, delta):
-                        scale = config.update_clip * lr / max(
-                            float(d.pow(2).mean().sqrt()), 1e-30)
-                        if scale < 1:
-                            d.mul_(scale)
-                            p.copy_(b + d)
-            size = math.sqrt(sum(float((d * d).sum()) for d in delta))
-            cap = action if isinstance(action, float | int) else math.inf
-            if config.update_cap is not None and self.update_history:
-                cap = min(cap, config.update_cap * typical(self.update_history, t))
-            if size > cap:
-                with torch.no_grad():
-                    for p, b, d in zip(params, before, delta):
-                        p.copy_(b + d * (cap / size))
-                size = float(cap)
-            self.update_history.append(size)
-            self.scheduler.step()
-            h["update_norm"].append(size)
-            h["lr"].append(lr)
-            moments = self.second_moments() if self.optimizer.state else []
-            step = (torch.cat([(lr / (v.sqrt() + config.eps)).flatten() for v in moments])
-                    if moments else torch.tensor([float("nan")]))
-            h["step_median"].append(step.median().item())
-            h["step_max"].append(step.max().item())
-            h["step_loss"].append(loss.item())
-            if keep:
-                h["weights"].append([p.detach().cpu().clone() for p in params])
-            losses.append(loss.item())
-            correct += int((logits.argmax(1) == y).sum())
-            seen += len(y)
-        h["train_loss"].append(losses[-1])
-        h["train_loss_mean"].append(float(np.mean(losses)))
+            loss, hits = self.step(x, y, h, intervene.get(self.scheduler.last_epoch), keep)
+            correct, seen = correct + hits, seen + len(y)
+        h["train_loss"].append(loss)  # the plotted value: the epoch's last batch
         h["train_acc"].append(correct / seen)
         if keep:
             h["last_train_batch"].append((x.cpu(), y.cpu()))
-        model.eval()
-        # All test batches in one forward pass (the same numbers, far fewer calls).
+        self.test(h, keep)
+        for n, p in zip(self.names, self.params):
+            h["weight_norm"][n].append(p.detach().norm().item())
+
+    @torch.no_grad()
+    def test(self, h: dict, keep: bool) -> None:
+        """Every test batch in one forward pass (the same numbers, far fewer calls): the
+        last batch's loss (the plotted value) and the accuracy over all."""
+        self.model.eval()
         batches = list(self.test_gen)
         x, y = (torch.cat(parts).to(self.device) for parts in zip(*batches))
-        with torch.no_grad():
-            logits = model(x)
+        logits = self.model(x)
         per_sample = F.cross_entropy(logits, y, reduction="none")
-        correct = int((logits.argmax(1) == y).sum())
         h["test_loss"].append(per_sample[-len(batches[-1][1]):].mean().item())
-        h["test_loss_mean"].append(per_sample.mean().item())
-        h["test_acc"].append(correct / len(y))
+        h["test_acc"].append(int((logits.argmax(1) == y).sum()) / len(y))
         if keep:
             h["last_test_batch"].append(batches[-1])
-        for n, p in zip(self.names, params):
-            h["weight_norm"][n].append(p.detach().norm().item())
 
 
 def _on_cpu(state: object) -> object:
@@ -306,10 +285,9 @@ def _on_cpu(state: object) -> object:
 
 def _history(names: list[str]) -> dict:
     h: dict = {key: [] for key in [
-        "train_loss", "test_loss", "train_loss_mean", "test_loss_mean", "train_acc",
-        "test_acc", "step_loss", "grad_norm", "update_norm", "step_median", "step_max",
-        "lr", "weights", "last_train_batch", "last_test_batch", "checkpoints"]}
-    h["param_grad_norm"] = {n: [] for n in names}
+        "train_loss", "test_loss", "train_acc", "test_acc", "step_loss", "grad_norm",
+        "update_norm", "lr", "weights", "last_train_batch", "last_test_batch",
+        "checkpoints"]}
     h["weight_norm"] = {n: [] for n in names}
     return h
 
@@ -401,7 +379,7 @@ def replay(h: dict, first: int, last: int, intervene: dict[int, float | str] | N
         return arith.run(replay, [kwargs], h["arithmetic"], workers=1)[0]
     run = _Run(Config(**h["config"]), h["epochs"], h["model_seed"], h["data_seed"],
                torch.device(h["device"]))
-    run.restore(h["checkpoints"][first])
+    run.restore(h["checkpoints"][first], h["update_norm"][:first * run.steps_per_epoch])
     out = _history(run.names)
     for _ in range(first, last + 1):
         run.epoch(out, intervene or {}, keep)
