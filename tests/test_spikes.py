@@ -129,3 +129,11 @@ def test_explain_jump_attributes_the_plotted_value(easy_run):
         spikes.explain_jump(h, 2, "val")
     with pytest.raises(ValueError, match="epoch"):
         spikes.explain_jump(h, 0)
+
+
+def test_big_updates_and_gradients_against_the_typical_step():
+    h = {"update_norm": [1.0] * 100 + [11.0, 1.0, 9.0], "grad_norm": [2.0] * 100 + [1.0, 30.0, 2.0]}
+    assert spikes.big_updates(h) == [100]
+    assert spikes.big_updates(h, key="grad_norm") == [101]
+    with pytest.raises(ValueError, match="key"):
+        spikes.big_updates(h, key="lr")

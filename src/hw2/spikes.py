@@ -332,10 +332,14 @@ def cost_text(pinned: dict, native: dict) -> str:
             f"pinned and {native['train_seconds']:.1f} s native ({ratio:.2f} times as long).")
 
 
-def big_updates(h: dict, factor: float = 10.0, window: int = 100) -> list[int]:
-    """Steps whose update norm exceeds ``factor`` times the typical update before them."""
-    return [t for t in range(window, len(h["update_norm"]))
-            if h["update_norm"][t] > factor * typical(h["update_norm"], t, window)]
+def big_updates(h: dict, factor: float = 10.0, window: int = 100,
+                key: str = "update_norm") -> list[int]:
+    """Steps whose update norm (``key="grad_norm"``: gradient norm) exceeds ``factor``
+    times the typical one over the ``window`` steps before them (:func:`typical`)."""
+    if key not in ("update_norm", "grad_norm"):
+        raise ValueError(f"key must be 'update_norm' or 'grad_norm', got {key!r}")
+    return [t for t in range(window, len(h[key]))
+            if h[key][t] > factor * typical(h[key], t, window)]
 
 
 def summary(h: dict) -> dict:
