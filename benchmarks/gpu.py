@@ -28,8 +28,10 @@ from hw2 import catsdogs, echo, loss_curves, spikes
 def _runs(name: str, train, report, results: dict, out: Path) -> None:
     first_model, first = train()
     _, second = train()
-    results[name] = dict(report(first_model, first),
-                         wall_seconds=round(first["wall_seconds"], 1),
+    reported = report(first_model, first)
+    # a history: a dict (echo, the CNN) or a dataclass (loss_curves.History)
+    first, second = (h if isinstance(h, dict) else vars(h) for h in (first, second))
+    results[name] = dict(reported, wall_seconds=round(first["wall_seconds"], 1),
                          train_seconds=round(first["train_seconds"], 1),
                          repeat_same_losses=first["train_loss"] == second["train_loss"])
     print(name, results[name], flush=True)

@@ -34,9 +34,9 @@ def main() -> None:
         for name, config in [("section", loss_curves.SECTION8), ("fix", loss_curves.FIX)]:
             _, h = loss_curves.train(config, arithmetic=setting, use_cache=False)
             row = spikes.summary(h)
-            seconds[setting, name] = h["train_seconds"]
+            seconds[setting, name] = h.train_seconds
             found = spikes.jumps_of(h)
-            print(f"{setting:12} {name:8}: {h['train_seconds']:5.1f} s; jumps train "
+            print(f"{setting:12} {name:8}: {h.train_seconds:5.1f} s; jumps train "
                   f"{found['train']}, test {found['test']}; max rise train "
                   f"{row['rise_train']:.2f}, test {row['rise_test']:.2f}; final test "
                   f"accuracy {row['final_acc']:.1%}; passes: {row['passes']}; "

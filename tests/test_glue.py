@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from hw2 import glue as glue_module
-from hw2.glue import GLUED, glue
+from hw2.glue import GLUED, glue, glue_all
 
 
 def test_glue_without_myst_nb_keeps_the_value(monkeypatch):
@@ -36,3 +36,13 @@ def test_glue_uses_myst_nb_when_present(monkeypatch):
 def test_glue_names_must_be_strings():
     with pytest.raises(TypeError, match="name"):
         glue(3, 3)
+
+
+def test_glue_all_glues_each_value_unseen(monkeypatch):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    glue_all({"a": 1, "b": "two"})
+    assert (GLUED["a"], GLUED["b"], shown) == (1, "two", [])
+    with pytest.raises(TypeError, match="values"):
+        glue_all([("a", 1)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["GLUED", "glue"]
+__all__ = ["GLUED", "glue", "glue_all"]
 
 GLUED: dict[str, Any] = {}  # every value glued in this process, book or not
 
@@ -29,3 +29,12 @@ def glue(name: str, value: Any, display: bool = True) -> None:
             show(value)
         return
     myst_glue(name, value, display=display)
+
+
+def glue_all(values: dict[str, Any]) -> None:
+    """Glue each of ``values`` under its name, without showing it (a package function
+    that returns a page's numbers and sentences by glue name)."""
+    if not isinstance(values, dict):
+        raise TypeError(f"values must be a dict, got {type(values).__name__}")
+    for name, value in values.items():
+        glue(name, value, display=False)

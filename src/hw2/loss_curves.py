@@ -2,11 +2,11 @@
 training procedure without spikes.
 
 :func:`train` runs one training procedure on the course's exact data stream and records
-what the chapter reads: per epoch the plotted values (the loss of the epoch's last train
-batch and of its last test batch, as the course plots them), accuracies, weight norms
-and histograms, and a checkpoint (weights, optimiser and schedule state, position of
-the data stream); per step the batch loss, the gradient norm, the update norm and the
-learning rate. :func:`replay` restarts from a checkpoint
+in a :class:`History` what the chapter reads: per epoch the plotted values (the loss of
+the epoch's last train batch and of its last test batch, as the course plots them),
+accuracies, weight norms and histograms, and a checkpoint (weights, optimiser and
+schedule state, position of the data stream); per step the batch loss, the gradient
+norm, the update norm and the learning rate. :func:`replay` restarts from a checkpoint
 and re-runs epochs exactly, optionally capping or skipping chosen updates; that is
 how :func:`hw2.spikes.explain_jump` proves which update made a plotted jump.
 This module holds what determines a run's result (the model, the configuration, the
@@ -25,7 +25,7 @@ import copy
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -37,10 +37,10 @@ from .cache import cached
 from .runtime import Timer, pick_device, progress
 from .temporal_order import SYMBOLS, TemporalOrder, make_generators
 
-__all__ = ["FIX", "HIST_EDGES", "SECTION8", "Config", "LSTMClassifier", "cap_update",
-           "clip_update", "describe", "evaluate", "lr_factor", "next_test_batch", "replay",
-           "states", "train", "train_many", "train_section8", "typical", "update_ceiling",
-           "with_weights"]
+__all__ = ["FIX", "HIST_EDGES", "SECTION8", "WINDOW", "Config", "History",
+           "LSTMClassifier", "cap_update", "clip_update", "describe", "evaluate",
+           "lr_factor", "next_test_batch", "replay", "states", "train", "train_many",
+           "train_section8", "typical", "update_ceiling", "with_weights"]
 
 
 class LSTMClassifier(nn.Module):
@@ -167,6 +167,68 @@ def cap_update(params: list[torch.Tensor], before: list[torch.Tensor],
     return float(cap)
 
 
+@dataclass
+class History:
+    """One run's record: what :func:`train` returns beside the model, and what
+    :func:`replay` returns for the epochs it re-ran. Per-epoch lists hold one value per
+    epoch; per-step lists one per training step, the first being global step
+    ``first_step`` (0 for a whole run)."""
+
+    config: Config  # the training procedure
+    epochs: int  # epochs of the run (for a replay: of the run it replays)
+    model_seed: int  # torch.manual_seed before the model is built
+    data_seed: int  # seed of the temporal-order data stream
+    steps_per_epoch: int  # train batches per epoch
+    device: str  # where it ran ("cpu", "cuda:0")
+    arithmetic: str  # the CPU's floating-point setting (hw2.arithmetic)
+    first_step: int = 0  # global index of the first step recorded here
+    # per epoch
+    train_loss: list[float] = field(default_factory=list)  # the epoch's last train batch
+    test_loss: list[float] = field(default_factory=list)  # the epoch's last test batch
+    train_acc: list[float] = field(default_factory=list)  # fraction right, all train batches
+    test_acc: list[float] = field(default_factory=list)  # fraction right, all test batches
+    weight_norm: dict[str, list[float]] = field(default_factory=dict)  # per parameter tensor
+    weight_hist: np.ndarray | None = None  # (epochs, bins): counts of all weights, HIST_EDGES
+    # per step
+    step_loss: list[float] = field(default_factory=list)  # the batch's loss
+    grad_norm: list[float] = field(default_factory=list)  # before any bound
+    update_norm: list[float] = field(default_factory=list)  # of the update made
+    lr: list[float] = field(default_factory=list)  # the learning rate used
+    # kept by a replay with keep=True
+    weights: list[list[torch.Tensor]] = field(default_factory=list, repr=False)  # per step
+    last_train_batch: list[tuple] = field(default_factory=list, repr=False)  # per epoch
+    last_test_batch: list[tuple] = field(default_factory=list, repr=False)  # per epoch
+    # a whole run: its state at each epoch start and after the last epoch (for replay)
+    checkpoints: list[dict] = field(default_factory=list, repr=False)
+    train_seconds: float = 0.0  # the epochs
+    wall_seconds: float = 0.0  # the whole call
+
+    def epoch_of(self, step: int) -> int:
+        """The epoch that global step ``step`` belongs to."""
+        return step // self.steps_per_epoch
+
+    def steps_of(self, epoch: int) -> range:
+        """The global steps of epoch ``epoch``."""
+        return range(epoch * self.steps_per_epoch, (epoch + 1) * self.steps_per_epoch)
+
+    def losses(self, curve: str) -> list[float]:
+        """The plotted loss per epoch of ``curve``, ``"train"`` or ``"test"``."""
+        if curve not in ("train", "test"):
+            raise ValueError(f"curve must be 'train' or 'test', got {curve!r}")
+        return self.train_loss if curve == "train" else self.test_loss
+
+    def last_batch(self, curve: str, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch behind the ``index``-th recorded epoch's plotted ``curve`` value."""
+        self.losses(curve)  # checks the name
+        return (self.last_train_batch if curve == "train" else self.last_test_batch)[index]
+
+    def weights_after(self, step: int) -> list[torch.Tensor]:
+        """The weights right after global step ``step`` (a replay with ``keep=True``)."""
+        if not self.first_step <= step < self.first_step + len(self.weights):
+            raise ValueError(f"step: no weights kept after step {step}")
+        return self.weights[step - self.first_step]
+
+
 class _Run:
     """Everything a training run changes: model, optimiser, schedule, data stream, and
     the update norms so far (what ``update_cap`` compares with)."""
@@ -175,6 +237,7 @@ class _Run:
                  device: torch.device):
         torch.manual_seed(model_seed)
         self.config, self.device = config, device
+        self.epochs, self.model_seed, self.data_seed = epochs, model_seed, data_seed
         self.model = LSTMClassifier().to(device)
         self.params = list(self.model.parameters())
         self.names = [n for n, _ in self.model.named_parameters()]
@@ -185,7 +248,13 @@ class _Run:
         self.optimizer = torch.optim.RMSprop(self.params, lr=config.lr, eps=config.eps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda t: lr_factor(config, t, total))
-        self.updates: list[float] = []  # every update norm so far: h["update_norm"]
+        self.updates: list[float] = []  # every update norm so far (History.update_norm)
+
+    def history(self, arithmetic: str, first_step: int = 0) -> History:
+        """An empty record of this run, its steps counted from ``first_step``."""
+        return History(self.config, self.epochs, self.model_seed, self.data_seed,
+                       self.steps_per_epoch, str(self.device), arithmetic, first_step,
+                       weight_norm={n: [] for n in self.names})
 
     def checkpoint(self) -> dict:
         """The run's state, on the CPU (so a history works anywhere)."""
@@ -203,7 +272,7 @@ class _Run:
         self.train_gen.rng.set_state(checkpoint["rng"])
         self.updates = list(updates)
 
-    def step(self, x: torch.Tensor, y: torch.Tensor, h: dict, action: float | str | None,
+    def step(self, x: torch.Tensor, y: torch.Tensor, h: History, action: float | str | None,
              keep: bool) -> tuple[float, int]:
         """One training step on ``(x, y)``, recorded in ``h``; ``action``: ``"skip"`` (no
         update), a number (a cap on the update's norm) or ``None``. Returns the batch's
@@ -213,7 +282,7 @@ class _Run:
         loss = F.cross_entropy(logits, y)
         self.optimizer.zero_grad()
         loss.backward()
-        h["grad_norm"].append(math.sqrt(sum(g * g for g in
+        h.grad_norm.append(math.sqrt(sum(g * g for g in
                                             (p.grad.norm().item() for p in params))))
         if config.clip is not None:
             nn.utils.clip_grad_norm_(params, config.clip)
@@ -231,14 +300,14 @@ class _Run:
         size = cap_update(params, before, delta, size, cap)
         self.updates.append(size)
         self.scheduler.step()
-        h["update_norm"].append(size)
-        h["lr"].append(lr)
-        h["step_loss"].append(loss.item())
+        h.update_norm.append(size)
+        h.lr.append(lr)
+        h.step_loss.append(loss.item())
         if keep:
-            h["weights"].append([p.detach().cpu().clone() for p in params])
+            h.weights.append([p.detach().cpu().clone() for p in params])
         return loss.item(), int((logits.argmax(1) == y).sum())
 
-    def epoch(self, h: dict, intervene: dict[int, float | str], keep: bool) -> None:
+    def epoch(self, h: History, intervene: dict[int, float | str], keep: bool) -> None:
         """One epoch: every train batch, then every test batch; appends to ``h``.
         ``intervene`` maps a global step to ``"skip"`` (no update, optimiser state
         untouched) or a number (the update's norm is capped at it). ``keep`` also keeps
@@ -249,16 +318,16 @@ class _Run:
             x, y = x.to(self.device), y.to(self.device)
             loss, hits = self.step(x, y, h, intervene.get(self.scheduler.last_epoch), keep)
             correct, seen = correct + hits, seen + len(y)
-        h["train_loss"].append(loss)  # the plotted value: the epoch's last batch
-        h["train_acc"].append(correct / seen)
+        h.train_loss.append(loss)  # the plotted value: the epoch's last batch
+        h.train_acc.append(correct / seen)
         if keep:
-            h["last_train_batch"].append((x.cpu(), y.cpu()))
+            h.last_train_batch.append((x.cpu(), y.cpu()))
         self.test(h, keep)
         for n, p in zip(self.names, self.params):
-            h["weight_norm"][n].append(p.detach().norm().item())
+            h.weight_norm[n].append(p.detach().norm().item())
 
     @torch.no_grad()
-    def test(self, h: dict, keep: bool) -> None:
+    def test(self, h: History, keep: bool) -> None:
         """Every test batch in one forward pass (the same numbers, far fewer calls): the
         last batch's loss (the plotted value) and the accuracy over all."""
         self.model.eval()
@@ -266,10 +335,10 @@ class _Run:
         x, y = (torch.cat(parts).to(self.device) for parts in zip(*batches))
         logits = self.model(x)
         per_sample = F.cross_entropy(logits, y, reduction="none")
-        h["test_loss"].append(per_sample[-len(batches[-1][1]):].mean().item())
-        h["test_acc"].append(int((logits.argmax(1) == y).sum()) / len(y))
+        h.test_loss.append(per_sample[-len(batches[-1][1]):].mean().item())
+        h.test_acc.append(int((logits.argmax(1) == y).sum()) / len(y))
         if keep:
-            h["last_test_batch"].append(batches[-1])
+            h.last_test_batch.append(batches[-1])
 
 
 def _on_cpu(state: object) -> object:
@@ -283,16 +352,8 @@ def _on_cpu(state: object) -> object:
     return state
 
 
-def _history(names: list[str]) -> dict:
-    h: dict = {key: [] for key in [
-        "train_loss", "test_loss", "train_acc", "test_acc", "step_loss", "grad_norm",
-        "update_norm", "lr", "weights", "last_train_batch", "last_test_batch",
-        "checkpoints"]}
-    h["weight_norm"] = {n: [] for n in names}
-    return h
-
-
 HIST_EDGES = np.linspace(-3, 3, 42)  # bins of the weight histograms
+WINDOW = 100  # a step is compared with the median of this many steps before it
 
 
 def _elsewhere(device: str | torch.device | None, setting: str | None) -> bool:
@@ -304,14 +365,11 @@ def _elsewhere(device: str | torch.device | None, setting: str | None) -> bool:
 def train(config: Config = SECTION8, epochs: int = 100, model_seed: int = 1,
           data_seed: int = 8382, device: str | torch.device | None = None,
           arithmetic: str | None = None,
-          show: bool | None = None) -> tuple[LSTMClassifier, dict]:
+          show: bool | None = None) -> tuple[LSTMClassifier, History]:
     """Run one training procedure (1.3 and part C) on ``device`` (see
     :func:`hw2.runtime.pick_device`), on a CPU in the floating-point ``arithmetic``
-    (:func:`hw2.arithmetic.resolve`); returns ``(model, history)``: the trained model
-    (evaluation mode, on the CPU) and the keys described in the module docstring,
-    ``checkpoints`` (one per epoch start, and one after the last epoch),
-    ``arithmetic`` (the setting's name), ``train_seconds`` (the epochs) and
-    ``wall_seconds`` (the call)."""
+    (:func:`hw2.arithmetic.resolve`); returns the trained model (evaluation mode, on the
+    CPU) and its :class:`History`, checkpoints included."""
     setting = arith.resolve(arithmetic)
     if _elsewhere(device, setting):
         kwargs = dict(config=config, epochs=epochs, model_seed=model_seed,
@@ -320,25 +378,22 @@ def train(config: Config = SECTION8, epochs: int = 100, model_seed: int = 1,
         return arith.run(train, [kwargs], setting, workers=1)[0]
     start = time.perf_counter()
     run = _Run(config, epochs, model_seed, data_seed, pick_device(device))
-    h = _history(run.names)
+    h = run.history(setting)
     hist = []
     with Timer() as timer:
         for _ in progress(range(epochs), desc="epochs", show=show):
-            h["checkpoints"].append(run.checkpoint())
+            h.checkpoints.append(run.checkpoint())
             run.epoch(h, {}, keep=False)
             flat = torch.cat([p.detach().flatten() for p in run.params]).cpu().numpy()
             hist.append(np.histogram(flat, bins=HIST_EDGES)[0])
-    h["checkpoints"].append(run.checkpoint())
-    h["weight_hist"] = np.stack(hist)
-    h["train_seconds"] = timer.seconds
-    h["config"] = asdict(config)
-    h.update(epochs=epochs, model_seed=model_seed, data_seed=data_seed,
-             steps_per_epoch=run.steps_per_epoch, device=str(run.device), arithmetic=setting)
-    h["wall_seconds"] = time.perf_counter() - start
+    h.checkpoints.append(run.checkpoint())
+    h.weight_hist = np.stack(hist)
+    h.train_seconds = timer.seconds
+    h.wall_seconds = time.perf_counter() - start
     return run.model.eval().cpu(), h
 
 
-def train_section8(fix: bool, epochs: int = 100) -> tuple[LSTMClassifier, dict]:
+def train_section8(fix: bool, epochs: int = 100) -> tuple[LSTMClassifier, History]:
     """Practical C: the section's configuration (``fix=False``: RMSprop, lr 1e-3) or the
     book's fix (``fix=True``); same model, ``torch.manual_seed(1)``, same data seed."""
     return train(FIX if fix else SECTION8, epochs=epochs)
@@ -348,7 +403,8 @@ def _fill_cache(**kwargs: object) -> None:
     train(**kwargs)
 
 
-def train_many(runs: list[dict], workers: int | None = None) -> list[tuple[LSTMClassifier, dict]]:
+def train_many(runs: list[dict],
+               workers: int | None = None) -> list[tuple[LSTMClassifier, History]]:
     """``[train(**kw) for kw in runs]``, computed by ``workers`` processes of one thread
     each (default: ``HW2_WORKERS`` or 2), one pool per arithmetic, and shared through
     the result cache."""
@@ -361,29 +417,30 @@ def train_many(runs: list[dict], workers: int | None = None) -> list[tuple[LSTMC
     return [train(**kwargs) for kwargs in runs]
 
 
-def replay(h: dict, first: int, last: int, intervene: dict[int, float | str] | None = None,
-           keep: bool = False) -> dict:
+def replay(h: History, first: int, last: int,
+           intervene: dict[int, float | str] | None = None, keep: bool = False) -> History:
     """Re-run epochs ``first`` ... ``last`` of the run ``h`` from its checkpoint at the
     start of epoch ``first``: same weights, optimiser and schedule state, same position
     in the data stream. Without ``intervene`` it reproduces ``h`` exactly; with it, the
     chosen updates (global step -> ``"skip"`` or a cap on the update's norm) change and
     nothing else does. ``keep`` keeps the weights after every step and the batches
-    behind the plotted values. Returns the replayed epochs' history (steps indexed
-    globally in ``intervene``; the per-step lists start at ``first_step``).
+    behind the plotted values. Returns the replayed epochs' :class:`History` (steps
+    indexed globally in ``intervene``; its per-step lists start at ``first_step``).
     """
-    if not 0 <= first <= last < len(h["train_loss"]):
-        raise ValueError(f"first, last: need 0 <= first <= last < {len(h['train_loss'])}, "
+    if not isinstance(h, History):
+        raise TypeError(f"h must be a History, got {type(h).__name__}")
+    if not 0 <= first <= last < len(h.train_loss):
+        raise ValueError(f"first, last: need 0 <= first <= last < {len(h.train_loss)}, "
                          f"got {first}, {last}")
-    if _elsewhere(h["device"], h["arithmetic"]):
+    if _elsewhere(h.device, h.arithmetic):
         kwargs = dict(h=h, first=first, last=last, intervene=intervene, keep=keep)
-        return arith.run(replay, [kwargs], h["arithmetic"], workers=1)[0]
-    run = _Run(Config(**h["config"]), h["epochs"], h["model_seed"], h["data_seed"],
-               torch.device(h["device"]))
-    run.restore(h["checkpoints"][first], h["update_norm"][:first * run.steps_per_epoch])
-    out = _history(run.names)
+        return arith.run(replay, [kwargs], h.arithmetic, workers=1)[0]
+    run = _Run(h.config, h.epochs, h.model_seed, h.data_seed, torch.device(h.device))
+    start = h.steps_of(first).start
+    run.restore(h.checkpoints[first], h.update_norm[:start])
+    out = run.history(h.arithmetic, first_step=start)
     for _ in range(first, last + 1):
         run.epoch(out, intervene or {}, keep)
-    out["first_step"] = first * run.steps_per_epoch
     return out
 
 
@@ -397,18 +454,17 @@ def with_weights(weights: list[torch.Tensor]) -> LSTMClassifier:
     return model.eval()
 
 
-def typical(values: list[float], t: int, window: int = 100) -> float:
+def typical(values: list[float], t: int, window: int = WINDOW) -> float:
     """The median of ``values`` over the ``window`` steps before step ``t``: what a
     step's gradient or update is compared with."""
     return float(np.median(values[max(0, t - window):t])) if t else float(values[0])
 
 
-def next_test_batch(h: dict) -> tuple[torch.Tensor, torch.Tensor]:
+def next_test_batch(h: History) -> tuple[torch.Tensor, torch.Tensor]:
     """The first test batch drawn after training: the stream continues where the run
     left it (the section draws its state picture from this batch)."""
-    config = Config(**h["config"])
-    gen = TemporalOrder(config.difficulty, config.batch_size)
-    gen.rng.set_state(h["checkpoints"][-1]["rng"])
+    gen = TemporalOrder(h.config.difficulty, h.config.batch_size)
+    gen.rng.set_state(h.checkpoints[-1]["rng"])
     return gen.batch()
 
 

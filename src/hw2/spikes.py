@@ -21,29 +21,55 @@ from torch.nn import functional as F
 from . import arithmetic as arith
 from . import words
 from .loss_curves import (
+    FIX,
     HIST_EDGES,
+    SECTION8,
+    WINDOW,
+    Config,
+    History,
     LSTMClassifier,
     _elsewhere,
+    describe,
+    evaluate,
     replay,
     states,
     typical,
+    update_ceiling,
     with_weights,
 )
 from .runtime import pick_device
+from .temporal_order import CLASSES, decode
 
-__all__ = ["BAR", "CURVES", "FINAL_ACC", "JUMP", "LEARNED", "big_updates", "collapse_text",
-           "cost_text", "explain_jump", "explain_jumps", "findings", "fingerprint",
-           "first_perfect_epoch", "jump_table", "jumps", "jumps_of", "leftovers", "max_rise",
+__all__ = ["ABLATION", "BAR", "BIG", "CURVES", "FINAL_ACC", "HELD_OUT", "JUMP", "LEARNED",
+           "SURE", "ablation_facts", "ablation_table", "big_step_facts", "big_steps",
+           "book_runs", "cell_move_ratio", "collapse_text", "cost_text", "explain_jump",
+           "explain_jumps", "findings", "fingerprint", "first_perfect_epoch", "fix_facts",
+           "initial_facts", "jump_table", "jumps", "jumps_of", "leftovers", "max_rise",
            "max_rise_epoch", "passes", "plot_curves", "plot_histograms", "plot_jump",
-           "plot_states", "plot_steps", "plot_weight_norms", "reference_check", "rule_table",
-           "settings_table", "shared_suspects", "summary", "sure_wrong_text", "together",
-           "verdicts"]
+           "plot_states", "plot_steps", "plot_weight_norms", "reference_check",
+           "rule_table", "settings_jumps_text", "settings_table", "shared_suspects",
+           "summary", "sure_wrong_text", "suspect_facts", "together", "verdicts",
+           "worst_facts"]
 
 
 JUMP = 0.3  # a plotted loss rising by more than this from one epoch to the next jumps
 LEARNED = 1.0  # ... once some earlier plotted loss was below this (off the ln 4 plateau)
 BAR = 0.2  # practical C's rule: no plotted loss rises more than this over its minimum
 FINAL_ACC = 0.995  # ... and the last epoch's test accuracy is at least this
+BIG = 10.0  # a step is big when its update (or gradient) exceeds BIG times the typical one
+SURE = 0.9  # a prediction is sure when its largest probability exceeds this
+
+# Question 1.3.3's candidates: the section's procedure and one change to it each, and the
+# fix; key: (row label, procedure).
+ABLATION: dict[str, tuple[str, Config]] = {
+    "section": ("section: RMSprop, lr 1e-3", SECTION8),
+    "clip1": ("clip gradient norm at 1.0", Config(clip=1.0)),
+    "clip01": ("clip gradient norm at 0.1", Config(clip=0.1)),
+    "lowlr": ("lower lr, 3e-4", Config(lr=3e-4)),
+    "updclip": ("update clipping at 1 lr", Config(update_clip=1.0)),
+    "fix": ("**the fix** (practical C)", FIX),
+}
+HELD_OUT = tuple(range(11, 21))  # data seeds the fix never saw (it was chosen on 1-10)
 
 
 def _rises(losses: Iterable[float]) -> np.ndarray:
@@ -68,11 +94,11 @@ def first_perfect_epoch(accuracies: Iterable[float]) -> int | None:
     return next((e for e, a in enumerate(accuracies) if a >= 1.0), None)
 
 
-def passes(h: dict, bar: float = BAR, final_acc: float = FINAL_ACC) -> bool:
+def passes(h: History, bar: float = BAR, final_acc: float = FINAL_ACC) -> bool:
     """Practical C's rule: both plotted curves rise by at most ``bar`` over their running
     minimum, and the last epoch's test accuracy is at least ``final_acc``."""
-    return (max(max_rise(h["train_loss"]), max_rise(h["test_loss"])) <= bar
-            and h["test_acc"][-1] >= final_acc)
+    return (max(max_rise(h.train_loss), max_rise(h.test_loss)) <= bar
+            and h.test_acc[-1] >= final_acc)
 
 
 def jumps(losses: Iterable[float], threshold: float = JUMP,
@@ -86,8 +112,8 @@ def jumps(losses: Iterable[float], threshold: float = JUMP,
     return [e for e in range(1, len(arr)) if below[e - 1] and arr[e] - arr[e - 1] > threshold]
 
 
-def explain_jump(h: dict, epoch: int, curve: str = "train", after: int = 0,
-                 big: float = 10.0) -> dict:
+def explain_jump(h: History, epoch: int, curve: str = "train", after: int = 0,
+                 big: float = BIG) -> dict:
     """Which updates made the plotted ``curve`` loss jump at ``epoch``, tested by
     counterfactuals (question 1.3.1).
 
@@ -104,72 +130,71 @@ def explain_jump(h: dict, epoch: int, curve: str = "train", after: int = 0,
     ``after`` replays that many more epochs, to see what follows. Runs in the
     arithmetic of ``h``.
     """
-    if curve not in ("train", "test"):
-        raise ValueError(f"curve must be 'train' or 'test', got {curve!r}")
-    if not 1 <= epoch < len(h["train_loss"]) - after:
-        raise ValueError(f"epoch must be in 1 ... {len(h['train_loss']) - 1 - after}, "
-                         f"got {epoch!r}")
-    if _elsewhere(h["device"], h["arithmetic"]):
+    plotted = h.losses(curve)  # checks curve
+    if not 1 <= epoch < len(plotted) - after:
+        raise ValueError(f"epoch must be in 1 ... {len(plotted) - 1 - after}, got {epoch!r}")
+    if _elsewhere(h.device, h.arithmetic):
         return explain_jumps(h, [(epoch, curve)], after, big, workers=1)[0]
-    spe, first, last, key = h["steps_per_epoch"], epoch - 1, epoch + after, f"{curve}_loss"
+    first, last = epoch - 1, epoch + after
     replayed = replay(h, first, last, keep=True)
-    if replayed[key] != h[key][first:last + 1]:
+    if replayed.losses(curve) != plotted[first:last + 1]:
         raise RuntimeError("the replay did not reproduce the run: nondeterministic torch?")
-    end = (epoch + 1) * spe - (2 if curve == "train" else 1)  # last step before the value
-    start = end - spe + 1                                     # first step after the previous
-    checkpoint = h["checkpoints"][first]["model"]
-    # after_step[i]: the weights after step first_step - 1 + i
-    after_step = [list(checkpoint.values())] + replayed["weights"]
-    x, y = replayed[f"last_{curve}_batch"][1]
+    steps = h.steps_of(epoch)  # the value is measured before the epoch's last train step
+    end = steps[-2] if curve == "train" else steps[-1]  # last step before the value
+    start = end - h.steps_per_epoch + 1                 # first step after the previous
+    x, y = replayed.last_batch(curve, 1)
+
+    def loss_after(t: int) -> float:  # that batch's loss after step t
+        weights = (replayed.weights_after(t) if t >= replayed.first_step
+                   else list(h.checkpoints[first]["model"].values()))
+        return F.cross_entropy(with_weights(weights)(x), y).item()
+
     with torch.no_grad():
-        path = [F.cross_entropy(with_weights(after_step[t - replayed["first_step"] + 1])(x),
-                                y).item() for t in range(start - 1, end + 1)]
+        path = [loss_after(t) for t in range(start - 1, end + 1)]
     suspect = start + int(np.argmax(np.diff(path)))
-    typical_update = typical(h["update_norm"], suspect)
+    typical_update = typical(h.update_norm, suspect)
     capped = replay(h, first, last, intervene={suspect: typical_update})
     window = range(start, end + 1)
-    norms = {t: typical(h["update_norm"], t) for t in window}  # typical update per step
+    norms = {t: typical(h.update_norm, t) for t in window}  # typical update per step
     all_capped = replay(h, first, last, intervene=norms)
-
-    def big_steps(updates: list[float]) -> list[int]:
-        return [t for t in window if updates[t - first * spe] > big * norms[t]]
-
+    previous = plotted[first]
     return {
-        "epoch": epoch, "curve": curve, "previous": h[key][first], "value": h[key][epoch],
+        "epoch": epoch, "curve": curve, "previous": previous, "value": plotted[epoch],
         "suspect": suspect, "suspect_rise": path[suspect - start + 1] - path[suspect - start],
-        "grad_norm": h["grad_norm"][suspect],
-        "grad_ratio": h["grad_norm"][suspect] / typical(h["grad_norm"], suspect),
-        "update_norm": h["update_norm"][suspect],
-        "update_ratio": h["update_norm"][suspect] / typical_update,
+        "grad_norm": h.grad_norm[suspect],
+        "grad_ratio": h.grad_norm[suspect] / typical(h.grad_norm, suspect),
+        "update_norm": h.update_norm[suspect],
+        "update_ratio": h.update_norm[suspect] / typical_update,
         "typical_update": typical_update, "path": path, "path_start": start - 1,
-        "capped_value": capped[key][1], "replayed": replayed, "capped": capped,
-        "capped_big": big_steps(capped["update_norm"]),
-        "all_capped_value": all_capped[key][1],
-        "removed": capped[key][1] - h[key][first] <= JUMP,
-        "all_removed": all_capped[key][1] - h[key][first] <= JUMP,
-        "batch_part": path[0] - h[key][first], "steps_part": path[-1] - path[0],
+        "capped_value": capped.losses(curve)[1], "replayed": replayed, "capped": capped,
+        "capped_big": [t for t in window
+                       if capped.update_norm[t - capped.first_step] > big * norms[t]],
+        "all_capped_value": all_capped.losses(curve)[1],
+        "removed": capped.losses(curve)[1] - previous <= JUMP,
+        "all_removed": all_capped.losses(curve)[1] - previous <= JUMP,
+        "batch_part": path[0] - previous, "steps_part": path[-1] - path[0],
     }
 
 
-def explain_jumps(h: dict, wanted: list[tuple[int, str]], after: int = 0,
-                  big: float = 10.0, workers: int | None = None) -> list[dict]:
+def explain_jumps(h: History, wanted: list[tuple[int, str]], after: int = 0,
+                  big: float = BIG, workers: int | None = None) -> list[dict]:
     """``[explain_jump(h, epoch, curve, after, big) for epoch, curve in wanted]``,
     computed by ``workers`` processes in the arithmetic of ``h``; a jump near the end
     replays only the epochs the run has after it."""
-    last = len(h["train_loss"]) - 1
+    last = len(h.train_loss) - 1
     calls = [dict(h=h, epoch=e, curve=c, after=min(after, last - e), big=big)
              for e, c in wanted]
-    if pick_device(h["device"]).type != "cpu":
+    if pick_device(h.device).type != "cpu":
         return [explain_jump(**kw) for kw in calls]
-    return arith.run(explain_jump, calls, h["arithmetic"], workers)
+    return arith.run(explain_jump, calls, h.arithmetic, workers)
 
 
 CURVES = ("train", "test")
 
 
-def jumps_of(h: dict) -> dict[str, list[int]]:
+def jumps_of(h: History) -> dict[str, list[int]]:
     """The epochs at which each plotted curve of ``h`` jumps (:func:`jumps`)."""
-    return {curve: jumps(h[f"{curve}_loss"]) for curve in CURVES}
+    return {curve: jumps(h.losses(curve)) for curve in CURVES}
 
 
 def together(found: dict[str, list[int]]) -> str:
@@ -221,7 +246,7 @@ def shared_suspects(rows: list[dict]) -> str:
 def _jumps_later(r: dict) -> bool:
     """Whether the replay with the suspect capped jumps in one of the epochs it replays
     after the jump's own."""
-    values = r["capped"][f"{r['curve']}_loss"]
+    values = r["capped"].losses(r["curve"])
     return any(b - a > JUMP for a, b in zip(values[1:], values[2:]))
 
 
@@ -281,13 +306,13 @@ def findings(rows: list[dict]) -> str:
 def sure_wrong_text(n: int) -> str:
     """The clause on how many sequences a collapsed model gets wrong with more than 90%
     on a wrong class (question 1.3.2)."""
+    sure = f"more than {SURE:.0%} on a wrong class"
+    cost = f"−ln {1 - SURE:.1f} ≈ {-np.log(1 - SURE):.1f}"
     if n == 0:
-        return ", none of them with more than 90% on a wrong class"
+        return f", none of them with {sure}"
     if n == 1:
-        return (", one of them with more than 90% on a wrong class, which costs more than "
-                "−ln 0.1 ≈ 2.3")
-    return (f", {n} of them with more than 90% on a wrong class, each costing more than "
-            "−ln 0.1 ≈ 2.3")
+        return f", one of them with {sure}, which costs more than {cost}"
+    return f", {n} of them with {sure}, each costing more than {cost}"
 
 
 def collapse_text(predicted: list[str]) -> str:
@@ -299,7 +324,7 @@ def collapse_text(predicted: list[str]) -> str:
     return f"predicts only {noun} {words.series(predicted)}"
 
 
-def reference_check(h: dict, reference: dict | None = None) -> str:
+def reference_check(h: History, reference: dict | None = None) -> str:
     """Whether the run ``h`` followed the trajectory recorded in ``reference`` (default:
     the book's record of the section's pinned run, made by ``benchmarks/loss_curves.py
     --record``), in a sentence."""
@@ -307,7 +332,7 @@ def reference_check(h: dict, reference: dict | None = None) -> str:
         reference = json.loads((Path(__file__).parent / "manifests" /
                                 "loss_curves_pinned.json").read_text())
     mine = fingerprint(h)
-    if h["arithmetic"] != "pinned" or h["device"] != "cpu":
+    if h.arithmetic != "pinned" or h.device != "cpu":
         return ("This build did not use the pinned arithmetic, so its run is not compared "
                 "with the recorded one.")
     if reference["torch"] != torch.__version__:
@@ -322,42 +347,41 @@ def reference_check(h: dict, reference: dict | None = None) -> str:
             "arithmetic.")
 
 
-def cost_text(pinned: dict, native: dict) -> str:
+def cost_text(pinned: History, native: History) -> str:
     """What pinning cost: the section's run's training time pinned and native."""
-    ratio = pinned["train_seconds"] / native["train_seconds"]
-    return (f"Pinning costs little: the section's run took {pinned['train_seconds']:.1f} s "
-            f"pinned and {native['train_seconds']:.1f} s in the processor's native "
+    ratio = pinned.train_seconds / native.train_seconds
+    return (f"Pinning costs little: the section's run took {pinned.train_seconds:.1f} s "
+            f"pinned and {native.train_seconds:.1f} s in the processor's native "
             f"arithmetic ({ratio:.2f} times as long)." if ratio < 1.5 else
-            f"Pinning has a cost: the section's run took {pinned['train_seconds']:.1f} s "
-            f"pinned and {native['train_seconds']:.1f} s native ({ratio:.2f} times as long).")
+            f"Pinning has a cost: the section's run took {pinned.train_seconds:.1f} s "
+            f"pinned and {native.train_seconds:.1f} s native ({ratio:.2f} times as long).")
 
 
-def big_updates(h: dict, factor: float = 10.0, window: int = 100,
-                key: str = "update_norm") -> list[int]:
-    """Steps whose update norm (``key="grad_norm"``: gradient norm) exceeds ``factor``
+def big_steps(values: list[float], factor: float = BIG, window: int = WINDOW) -> list[int]:
+    """Steps whose value (a run's ``update_norm`` or ``grad_norm``) exceeds ``factor``
     times the typical one over the ``window`` steps before them (:func:`typical`)."""
-    if key not in ("update_norm", "grad_norm"):
-        raise ValueError(f"key must be 'update_norm' or 'grad_norm', got {key!r}")
-    return [t for t in range(window, len(h[key]))
-            if h[key][t] > factor * typical(h[key], t, window)]
+    if not factor > 0:
+        raise ValueError(f"factor must be positive, got {factor!r}")
+    return [t for t in range(window, len(values))
+            if values[t] > factor * typical(values, t, window)]
 
 
-def summary(h: dict) -> dict:
+def summary(h: History) -> dict:
     """One table row for a run: the spike metric on both plotted curves, the first
     epoch at 100% test accuracy, the final test accuracy, the number of big updates,
     and whether it passes practical C's rule."""
-    return {"rise_train": max_rise(h["train_loss"]), "rise_test": max_rise(h["test_loss"]),
-            "first_100": first_perfect_epoch(h["test_acc"]), "final_acc": h["test_acc"][-1],
-            "big_updates": len(big_updates(h)), "passes": passes(h),
-            "train_seconds": h["train_seconds"]}
+    return {"rise_train": max_rise(h.train_loss), "rise_test": max_rise(h.test_loss),
+            "first_100": first_perfect_epoch(h.test_acc), "final_acc": h.test_acc[-1],
+            "big_updates": len(big_steps(h.update_norm)), "passes": passes(h),
+            "train_seconds": h.train_seconds, "epochs": len(h.test_acc)}
 
 
-def _first(h: dict) -> str:
-    first = first_perfect_epoch(h["test_acc"])
+def _first(h: History) -> str:
+    first = first_perfect_epoch(h.test_acc)
     return "never" if first is None else str(first)
 
 
-def rule_table(named: list[tuple[str, dict]], label: str = "run") -> str:
+def rule_table(named: list[tuple[str, History]], label: str = "run") -> str:
     """Runs held against practical C's rule (:func:`passes`), a Markdown row per
     ``(name, history)``."""
     lines = [f"| {label} | max rise train | max rise test | first epoch at 100% "
@@ -369,7 +393,7 @@ def rule_table(named: list[tuple[str, dict]], label: str = "run") -> str:
     return "\n".join(lines)
 
 
-def settings_table(rows: list[tuple[str, dict, dict]]) -> str:
+def settings_table(rows: list[tuple[str, History, History]]) -> str:
     """The section's run and the fix in each arithmetic, a Markdown row per
     ``(setting, section's history, fix's history)``."""
     lines = ["| arithmetic | section: train curve jumps at | test curve jumps at "
@@ -384,7 +408,7 @@ def settings_table(rows: list[tuple[str, dict, dict]]) -> str:
     return "\n".join(lines)
 
 
-def verdicts(named: list[tuple[str, dict]]) -> str:
+def verdicts(named: list[tuple[str, History]]) -> str:
     """A sentence on how many of the runs ``(name, history)`` pass practical C's rule."""
     failed = [name for name, h in named if not passes(h)]
     n = len(named)
@@ -397,16 +421,16 @@ def verdicts(named: list[tuple[str, dict]]) -> str:
             f"{'does' if len(failed) == 1 else 'do'} not.")
 
 
-def leftovers(named: list[tuple[str, dict]]) -> tuple[str, str]:
+def leftovers(named: list[tuple[str, History]]) -> tuple[str, str]:
     """What is left where runs ``(name, history)`` miss practical C's rule: a Markdown
     table that takes each run's largest rise above :data:`BAR` apart (batch part and
     steps part, :func:`explain_jump`), and sentences that say what it shows."""
-    slow = [(name, h["test_acc"][-1]) for name, h in named if h["test_acc"][-1] < FINAL_ACC]
+    slow = [(name, h.test_acc[-1]) for name, h in named if h.test_acc[-1] < FINAL_ACC]
     text = ("Every run ends at or above the accuracy bar." if not slow else
             "The last epoch's test accuracy is below the bar on " + words.series(
                 f"{name} ({acc:.1%})" for name, acc in slow) + ".")
     spiky = [(name, h) for name, h in named
-             if max(max_rise(h["train_loss"]), max_rise(h["test_loss"])) > BAR]
+             if max(max_rise(h.train_loss), max_rise(h.test_loss)) > BAR]
     if not spiky:
         return "", text + " No run rises above the bar: there is nothing to take apart."
     lines = ["| data | curve | epoch | change of the plotted loss | batch part | steps part "
@@ -414,8 +438,8 @@ def leftovers(named: list[tuple[str, dict]]) -> tuple[str, str]:
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     batch_led = 0
     for name, h in spiky:
-        curve = max(CURVES, key=lambda c: max_rise(h[f"{c}_loss"]))
-        e = max_rise_epoch(h[f"{curve}_loss"])
+        curve = max(CURVES, key=lambda c: max_rise(h.losses(c)))
+        e = max_rise_epoch(h.losses(curve))
         r = explain_jump(h, e, curve)
         batch_led += r["batch_part"] > r["steps_part"]
         lines.append(f"| {name} | {curve} | {e} | {r['value'] - r['previous']:+.2f} "
@@ -441,21 +465,21 @@ def leftovers(named: list[tuple[str, dict]]) -> tuple[str, str]:
     return "\n".join(lines), text
 
 
-def fingerprint(h: dict) -> str:
+def fingerprint(h: History) -> str:
     """A short hash of a run's per-step losses and gradient norms: equal for two runs
     that followed the same trajectory."""
-    data = np.asarray(h["step_loss"] + h["grad_norm"], dtype=np.float64).tobytes()
+    data = np.asarray(h.step_loss + h.grad_norm, dtype=np.float64).tobytes()
     return hashlib.sha256(data).hexdigest()[:12]
 
 
-def plot_curves(h: dict, title: str = ""):
+def plot_curves(h: History, title: str = ""):
     """The section's figure: plotted losses (left) and accuracies (right) per epoch."""
     from .plotting import curves
 
     fig = curves({
-        "loss": {"train": h["train_loss"], "test": h["test_loss"]},
-        "accuracy (%)": {"train": 100 * np.asarray(h["train_acc"]),
-                         "test": 100 * np.asarray(h["test_acc"])},
+        "loss": {"train": h.train_loss, "test": h.test_loss},
+        "accuracy (%)": {"train": 100 * np.asarray(h.train_acc),
+                         "test": 100 * np.asarray(h.test_acc)},
     })
     fig.axes[0].set_ylim(0, 4)
     fig.axes[1].set_ylim(0, 102)
@@ -474,41 +498,41 @@ def plot_jump(r: dict, axes) -> None:
     axes[0].set_xlabel("after step")
     axes[0].set_ylabel("loss of the plotted batch")
     axes[0].set_title(f"epoch {r['epoch']}, {r['curve']}: step {r['suspect']}")
-    epochs = np.arange(len(r["replayed"]["train_loss"])) + r["epoch"] - 1
-    key = f"{r['curve']}_loss"
-    axes[1].plot(epochs, r["replayed"][key], marker="o", label="as run")
-    axes[1].plot(epochs, r["capped"][key], marker="o", label=f"step {r['suspect']} capped")
+    epochs = np.arange(len(r["replayed"].train_loss)) + r["epoch"] - 1
+    axes[1].plot(epochs, r["replayed"].losses(r["curve"]), marker="o", label="as run")
+    axes[1].plot(epochs, r["capped"].losses(r["curve"]), marker="o",
+                 label=f"step {r['suspect']} capped")
     axes[1].set_xlabel("epoch")
     axes[1].set_ylabel(f"plotted {r['curve']} loss")
     axes[1].set_ylim(bottom=0)
     axes[1].legend(loc="best")
 
 
-def plot_steps(h: dict, ax, title: str = "") -> None:
+def plot_steps(h: History, ax, title: str = "") -> None:
     """Gradient norm per step (log scale) with the batch loss on a second axis."""
-    steps = np.arange(len(h["grad_norm"]))
-    ax.semilogy(steps, h["grad_norm"], color="tab:blue", lw=0.6)
+    steps = np.arange(len(h.grad_norm))
+    ax.semilogy(steps, h.grad_norm, color="tab:blue", lw=0.6)
     ax.set_ylabel("gradient norm", color="tab:blue")
     ax.set_xlabel("step")
     twin = ax.twinx()
-    twin.plot(steps, h["step_loss"], color="tab:red", lw=0.6, alpha=0.8)
+    twin.plot(steps, h.step_loss, color="tab:red", lw=0.6, alpha=0.8)
     twin.set_ylabel("batch loss", color="tab:red")
     twin.set_ylim(0, 4)
     ax.set_title(title)
 
 
-def plot_weight_norms(h: dict, ax, title: str = "") -> None:
+def plot_weight_norms(h: History, ax, title: str = "") -> None:
     """The norm of every parameter tensor after each epoch."""
-    for name, values in h["weight_norm"].items():
+    for name, values in h.weight_norm.items():
         ax.plot(values, label=name.replace("_l0", ""))
     ax.set_xlabel("epoch")
     ax.set_ylabel("weight norm")
     ax.set_title(title)
 
 
-def plot_histograms(h: dict, ax, title: str = "") -> None:
+def plot_histograms(h: History, ax, title: str = "") -> None:
     """All weights' histogram per epoch as a heat map (log counts)."""
-    counts = np.log1p(h["weight_hist"].T)
+    counts = np.log1p(h.weight_hist.T)
     ax.imshow(counts, aspect="auto", origin="lower", cmap="viridis",
               extent=[0, counts.shape[1], HIST_EDGES[0], HIST_EDGES[-1]])
     ax.set_xlabel("epoch")
@@ -521,8 +545,6 @@ def plot_states(model: LSTMClassifier, x: torch.Tensor, axes) -> None:
     unit, the squashed state ``sigmoid(c)`` (top) and ``sigmoid(h)`` (bottom) at each
     symbol of the sequence (padding dropped), blue for 0, white for 1/2, red for 1, as
     the course colours them. The two relevant symbols are in bold red."""
-    from .temporal_order import decode
-
     sequence = decode(x[None])[0]
     hs, cs = states(model, x)
     for ax, values, name in [(axes[0], cs, "cell state c"), (axes[1], hs, "hidden state h")]:
@@ -537,3 +559,158 @@ def plot_states(model: LSTMClassifier, x: torch.Tensor, axes) -> None:
             if char in "XY":
                 label.set_color("tab:red")
                 label.set_fontweight("bold")
+
+
+def book_runs(settings: Iterable[str]) -> list[dict]:
+    """Every run the chapter reads, as :func:`hw2.loss_curves.train_many` arguments: the
+    candidates of 1.3.3, the fix on the held-out data seeds, and the section's procedure
+    and the fix in each other arithmetic ``settings``."""
+    return ([dict(config=config) for _, config in ABLATION.values()]
+            + [dict(config=FIX, data_seed=seed) for seed in HELD_OUT]
+            + [dict(config=c, arithmetic=s) for s in settings for c in (SECTION8, FIX)])
+
+
+def suspect_facts(h: History, rows: list[dict]) -> dict:
+    """What 1.3.1's answer says of the suspect updates ``rows`` (:func:`explain_jumps`)
+    and of the run's other big updates and gradients, by glue name."""
+    big = big_steps(h.update_norm)
+    jumped = {r["epoch"] for r in rows}
+    elsewhere = sum(h.epoch_of(t) not in jumped for t in big)
+    largest = int(np.argmax(h.grad_norm))
+    n_params = sum(p.numel() for p in LSTMClassifier().parameters())
+    facts = {f"{name}_{end}": fn(r[name] for r in rows)
+             for name in ("grad_ratio", "update_ratio", "update_norm")
+             for end, fn in (("min", min), ("max", max))}
+    return {**facts, "n_params": n_params, "ceiling": update_ceiling(h.config, n_params),
+            "typical_update_median": float(np.median([r["typical_update"] for r in rows])),
+            "n_big": words.count(len(big), "update") + (" was" if len(big) == 1 else " were"),
+            "n_big_elsewhere": ("none of them" if not elsewhere else "all of them"
+                                if elsewhere == len(big) else f"{elsewhere} of them"),
+            "largest_grad": float(h.grad_norm[largest]), "largest_grad_step": largest,
+            "largest_is_suspect": "is" if largest in {r["suspect"] for r in rows} else "is not",
+            "big_factor": f"{BIG:g}", "window": WINDOW}
+
+
+def worst_facts(rows: list[dict]) -> dict:
+    """Question 1.3.2 on the highest jump of ``rows``: the plotted batch right after the
+    suspect update (its loss against ln 4, how many sequences are wrong, and sure of it)."""
+    worst = max(rows, key=lambda r: r["value"])
+    x, y = worst["replayed"].last_batch(worst["curve"], 1)
+    with torch.no_grad():
+        probs = with_weights(worst["replayed"].weights_after(worst["suspect"]))(x).softmax(1)
+    loss = -probs[torch.arange(len(y)), y].log()  # per sequence
+    wrong = probs.argmax(1) != y
+    predicted = sorted({CLASSES[c] for c in probs.argmax(1).tolist()})
+    return {"worst_epoch": worst["epoch"], "worst_curve": worst["curve"],
+            "worst_value": worst["value"], "ln4": float(np.log(4)),
+            "batch_after": float(loss.mean()), "n_batch": len(y), "n_wrong": int(wrong.sum()),
+            "worst_sample": float(loss.max()),
+            "sure_wrong": sure_wrong_text(int((wrong & (probs.max(1).values > SURE)).sum())),
+            "vs_ln4": "above" if loss.mean() > np.log(4) else "below",
+            "collapse": collapse_text(predicted)}
+
+
+def ablation_table(rows: dict[str, dict]) -> str:
+    """Question 1.3.3's table: one :func:`summary` per :data:`ABLATION` key."""
+    table = ["| training procedure | max rise train | max rise test | big updates "
+             "| first epoch at 100% | final test acc |", "|---|---:|---:|---:|---:|---:|"]
+    for key, r in rows.items():
+        first = "never" if r["first_100"] is None else r["first_100"]
+        table.append(f"| {ABLATION[key][0]} | {r['rise_train']:.2f} | {r['rise_test']:.2f} "
+                     f"| {r['big_updates']} | {first} | {r['final_acc']:.1%} |")
+    return "\n".join(table)
+
+
+def ablation_facts(rows: dict[str, dict]) -> dict:
+    """What 1.3.3's list says of each candidate (``rows``: one :func:`summary` per
+    :data:`ABLATION` key), by glue name."""
+    rise = {key: max(r["rise_train"], r["rise_test"]) for key, r in rows.items()}
+    facts: dict = {"section_rise": rise["section"]}
+    for key in ("clip1", "clip01", "lowlr", "updclip"):
+        facts[f"{key}_rise"], facts[f"{key}_big"] = rise[key], rows[key]["big_updates"]
+        facts[f"{key}_vs"] = "lower than" if rise[key] < rise["section"] else "no lower than"
+    for key in ("lowlr", "updclip"):
+        first = rows[key]["first_100"]
+        facts[f"{key}_learning"] = ("test accuracy never reaches 100% in the "
+                                    f"{rows[key]['epochs']} epochs" if first is None
+                                    else f"100% test accuracy comes at epoch {first}")
+    clipped, section = rows["clip01"]["big_updates"], rows["section"]["big_updates"]
+    facts["clip01_big_text"] = (
+        f"yet {words.count(clipped, 'update')} {'was' if clipped == 1 else 'were'} more "
+        f"than {BIG:g} times the typical one, against {section} without clipping" if clipped
+        else f"and no update was more than {BIG:g} times the typical one")
+    facts["updclip_enough"] = ("On its own it meets the rule here" if rows["updclip"]["passes"]
+                               else "On its own it is not enough")
+    return facts
+
+
+def initial_facts(h: History, n: int = 2000, seed: int = 0) -> dict:
+    """Question 1.3.4: the run's model before training on ``n`` fresh sequences (loss,
+    accuracy in %, the range of its probabilities, the mean KL(uniform || p), the class
+    shares in %) and the run's first plotted epoch, by glue name."""
+    torch.manual_seed(h.model_seed)
+    start = evaluate(LSTMClassifier().eval(), n=n, difficulty=h.config.difficulty, seed=seed)
+    probs = start["probs"]
+    uniform = torch.full_like(probs, 0.25)
+    kl = (uniform * (uniform / probs).log()).sum(1)  # KL(uniform || p) per sequence
+    share = torch.bincount(start["labels"], minlength=4) / len(start["labels"])
+    return {"init_loss": start["loss"], "init_acc": 100 * start["accuracy"],
+            "init_pmin": probs.min().item(), "init_pmax": probs.max().item(),
+            "init_kl": kl.mean().item(), "share_min": 100 * share.min().item(),
+            "share_max": 100 * share.max().item(), "epoch0_loss": h.train_loss[0],
+            "epoch0_acc": 100 * h.train_acc[0]}
+
+
+def fix_facts(base: History, fixed: History) -> dict:
+    """Practical C on the homework's data: the fix's run ``fixed`` against the section's
+    ``base``, by glue name."""
+    row = summary(fixed)
+    rise = max(row["rise_train"], row["rise_test"])
+    return {"fix_text": describe(fixed.config), "fix_cap": fixed.config.update_cap,
+            "fix_rise_train": row["rise_train"], "fix_rise_test": row["rise_test"],
+            "fix_final_acc": 100 * row["final_acc"], "bar": BAR, "final_bar": 100 * FINAL_ACC,
+            "fix_seconds": row["train_seconds"], "base_rise_train": max_rise(base.train_loss),
+            "base_rise_test": max_rise(base.test_loss),
+            "fix_verdict": ("meets practical C's rule" if row["passes"]
+                            else "does not meet practical C's rule"),
+            "fix_bar": "within" if rise <= BAR else "above"}
+
+
+def settings_jumps_text(sections: list[History]) -> str:
+    """Whether the section's runs in several arithmetic settings jump alike."""
+    distinct = len({str(jumps_of(h)) for h in sections})
+    if distinct == len(sections):
+        return "The section's run jumps in other epochs in each arithmetic setting."
+    if distinct > 1:
+        return ("Some arithmetic settings give the section's run the same jumps, others "
+                "other ones.")
+    return "Here every arithmetic setting gives the section's run the same jumps."
+
+
+def big_step_facts(before: History, after: History) -> dict:
+    """The extra credit's counts: big updates and big gradients before and after the fix,
+    by glue name."""
+    big_before, big_after = len(big_steps(before.update_norm)), len(big_steps(after.update_norm))
+    grads_after = len(big_steps(after.grad_norm))
+    return {
+        "before_big": words.count(big_before, "update") + (" was" if big_before == 1
+                                                            else " were"),
+        "after_big": words.count(big_after, "update"),
+        "after_big_verb": "does" if big_after == 1 else "do",
+        "before_grad_spikes": len(big_steps(before.grad_norm)),
+        "after_grad_text": (f"the gradient still exceeds {BIG:g} times its typical size at "
+                            f"{words.count(grads_after, 'step')}, since the cliffs belong to "
+                            "the model and the task, but" if grads_after else
+                            f"no gradient exceeds {BIG:g} times its typical size, and"),
+    }
+
+
+def cell_move_ratio(model: LSTMClassifier, x: torch.Tensor) -> float:
+    """How much more the cell state moves at the two relevant symbols (``X``, ``Y``) than
+    at a distractor, for one padded sequence ``x`` ``(T, 8)``: the ratio of the mean
+    absolute change of the cell units."""
+    sequence = decode(x[None])[0]
+    _, cs = states(model, x[len(x) - len(sequence):])
+    moves = (cs[1:] - cs[:-1]).abs().mean(1)  # mean change of the cell units at each symbol
+    relevant = torch.tensor([c in "XY" for c in sequence[1:]])
+    return (moves[relevant].mean() / moves[~relevant].mean()).item()
