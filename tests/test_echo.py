@@ -96,6 +96,24 @@ def test_variable_model_heads_select_the_delay():
         assert torch.equal(chosen[b], every[b, :, d])
 
 
+def test_each_model_scores_its_training_batch():
+    x, delays, y = echo.echo_batch(3, 6, delay=2, generator=torch.Generator().manual_seed(0))
+    fixed = echo.GRUMemory(8)
+    logits, targets = fixed.scored(x, delays)
+    assert torch.equal(targets, y) and logits.shape == (3, 6, 27)
+    heads = echo.VariableDelayGRUMemory(8, max_delay=2)
+    assert heads.draw == {"delay": 0}
+    logits, targets = heads.scored(x, delays)
+    assert logits.shape == (3, 6, 3, 27) and targets.shape == (3, 6, 3)
+    for k in range(3):  # every head is scored on its own delay, whatever delays says
+        assert torch.equal(targets[:, :, k], echo.echo_batch(3, 6, delay=k, generator=(
+            torch.Generator().manual_seed(0)))[2])
+    routed = echo.VariableDelayGRUMemory(8, max_delay=2, encoding="input")
+    assert routed.draw == {"max_delay": 2}
+    logits, targets = routed.scored(x, torch.tensor([0, 1, 2]))
+    assert logits.shape == (3, 6, 27) and torch.equal(targets[2], y[2])
+
+
 def test_model_constructor_errors():
     with pytest.raises(ValueError, match="encoding"):
         echo.VariableDelayGRUMemory(8, encoding="bits")
@@ -150,3 +168,21 @@ def test_training_runs_on_each_device(tmp_path, monkeypatch, device):
         model, history = train(recipe, device=device, use_cache=False)
         assert next(model.parameters()).device.type == "cpu"  # returned on the CPU
         assert len(history["train_loss"]) == 3
+
+
+def test_aims_are_read_from_the_package():
+    assert echo.aims()["aim_fixed_s"] == f"{echo.AIM['fixed'].seconds:g}"
+    assert echo.aims()["homework_minutes"] == "10"
+    aim = echo.AIM["variable"]
+    assert echo.aim_text(aim, aim.accuracy, aim.seconds, aim.worst_delay) == "met"
+    assert echo.aim_text(aim, aim.accuracy, aim.seconds + 1) == "not met on this machine"
+    assert echo.aim_text(aim, 1.0, 1.0, aim.worst_delay - 0.01) != "met"
+
+
+def test_first_difference_finds_the_first_character_that_fails():
+    assert echo.first_difference("abcdef", 2, "  abcd") is None
+    assert echo.first_difference("abcdef", 2, "  abXd") == 4
+    assert echo.first_difference("abcdef", 2, "  ab") == 4  # a missing character counts
+    assert echo.first_difference("abc", 0, "abd") == 2
+    hits, n = echo.echo_hits("abcdef", 2, "  abXd")
+    assert (hits, n) == (3, 4)

@@ -90,3 +90,10 @@ def test_figure_html_gives_a_page_and_a_phone_rendering_with_their_smallest_text
     with pytest.raises(TypeError, match="fig must be"):
         plotting.figure_html("not a figure")
     plt.close(fig)
+
+
+def test_running_mean_is_the_mean_of_each_window():
+    assert plotting.running_mean([1.0, 2.0, 3.0, 6.0], width=2).tolist() == [1.5, 2.5, 4.5]
+    assert len(plotting.running_mean(list(range(30)))) == 30 - 25 + 1
+    with pytest.raises(ValueError, match="width"):
+        plotting.running_mean([1.0, 2.0], width=3)

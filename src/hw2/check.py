@@ -34,7 +34,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import check_int
-from .echo import echo_hits, homework_strings
+from .echo import HOMEWORK, echo_hits, first_difference, homework_strings
 from .workbook import CALL_LIMIT, Failure, Report, call, compare, question, search
 
 __all__ = ["attention_dldh", "attention_jacobian", "attention_rnn", "attention_rnn_inf",
@@ -444,19 +444,17 @@ def _echo(model: object, strings: Iterator[tuple[str, int]],
         correct, total = correct + hits, total + n
         if hits < n and (worst is None or n - hits < worst[0]):
             expected = s if d == 0 else s[:-d]
-            where = next((i for i, (a, b) in enumerate(zip(expected, result[d:])) if a != b),
-                         min(n, max(len(result) - d, 0)))
             worst = (n - hits, Failure("", {"s": s, "delay": d},
                                        label="The failing string with the fewest errors",
                                        expected=" " * d + expected, received=result,
-                                       where=f"character {where + d}"))
-    accuracy = correct / total
-    passed = accuracy > 0.99
+                                       where=f"character {first_difference(s, d, result)}"))
+    accuracy, bar = correct / total, HOMEWORK.accuracy
+    passed = accuracy > bar
     if not passed:
-        worst[1].why = f"accuracy {accuracy:.4f}, the homework needs more than 0.99"
+        worst[1].why = f"accuracy {accuracy:.4f}, the homework needs more than {bar:g}"
     return Report(passed, runs,
                   f"the homework's check: strings of length {lengths}; "
-                  f"accuracy {accuracy:.4f} (needs > 0.99)", time.perf_counter() - start,
+                  f"accuracy {accuracy:.4f} (needs > {bar:g})", time.perf_counter() - start,
                   None if passed else worst[1])
 
 
@@ -565,6 +563,8 @@ def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = 
     a non-linearity, pooling, a residual connection, a fully connected layer) and at least
     75% accuracy on the homework's 500 validation images. ``size``: the input resolution
     (default: ``model.image_size`` if the model has one, else the homework's 256)."""
+    from .catsdogs import HOMEWORK_VAL_ACC
+
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     start = time.perf_counter()
@@ -612,8 +612,8 @@ def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = 
         guess = logits.argmax(1) if logits.dim() == 2 and logits.shape[1] > 1 else (
             logits.reshape(-1) > 0).long()
         accuracy = float((guess == y).float().mean())
-        if accuracy < 0.75:
-            missing.append(f"75% validation accuracy (got {accuracy:.1%})")
+        if accuracy < HOMEWORK_VAL_ACC:
+            missing.append(f"{HOMEWORK_VAL_ACC:.0%} validation accuracy (got {accuracy:.1%})")
     else:
         missing.append(f"a validation accuracy: running the model failed ({why})")
     tried = (f"{len(has)} structural requirements and {len(X)} validation images at "

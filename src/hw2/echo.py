@@ -33,7 +33,10 @@ from .checks import check_int
 from .runtime import Timer, pick_device, progress
 
 __all__ = [
+    "AIM",
     "FIXED",
+    "HOMEWORK",
+    "Aim",
     "N_SYMBOLS",
     "VARIABLE",
     "EchoDataset",
@@ -41,9 +44,12 @@ __all__ = [
     "Recipe",
     "VariableDelayEchoDataset",
     "VariableDelayGRUMemory",
+    "aim_text",
+    "aims",
     "decode",
     "echo_batch",
     "echo_hits",
+    "first_difference",
     "encode",
     "homework_strings",
     "test_model",
@@ -78,7 +84,7 @@ def decode(indices: torch.Tensor) -> str:
 def _delayed(x: torch.Tensor, delays: torch.Tensor) -> torch.Tensor:
     """Targets: row b of ``x`` shifted right by ``delays[b]``, empty symbols in front."""
     length = x.shape[1]
-    t = torch.arange(length)
+    t = torch.arange(length, device=x.device)
     source = t[None, :] - delays[:, None]
     y = torch.gather(x, 1, source.clamp(min=0))
     return torch.where(source >= 0, y, torch.zeros_like(y))
@@ -168,15 +174,14 @@ class GRUMemory(nn.Module):
         states, _ = self.gru(x)
         return self.decoder(states)
 
-    @torch.no_grad()
+    def scored(self, x: torch.Tensor, delays: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A training batch scored: logits and targets for letters ``x`` ``(batch,
+        length)`` echoed at ``delays`` ``(batch,)``."""
+        return self(F.one_hot(x, N_SYMBOLS).float()), _delayed(x, delays)
+
     def test_run(self, s: str) -> str:
         """Echo ``s`` (lowercase letters) and decode the argmax: same length as ``s``."""
-        x = F.one_hot(encode(s), N_SYMBOLS).float()[None]
-        was_training = self.training
-        self.eval()
-        logits = self(x)
-        self.train(was_training)
-        return decode(logits[0].argmax(-1))
+        return _run_string(self, s)
 
 
 class VariableDelayGRUMemory(nn.Module):
@@ -238,16 +243,39 @@ class VariableDelayGRUMemory(nn.Module):
         states, _ = self.gru(torch.cat([x, code], dim=-1))
         return self.decoder(states)
 
-    @torch.no_grad()
+    @property
+    def draw(self) -> dict:
+        """How its training batches are drawn (:func:`echo_batch`'s delay arguments):
+        with one head per delay, letters only (every head is scored on every sequence);
+        otherwise a delay per sequence."""
+        return {"delay": 0} if self.encoding == "heads" else {"max_delay": self.max_delay}
+
+    def scored(self, x: torch.Tensor, delays: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A training batch scored: logits and targets for letters ``x`` ``(batch,
+        length)`` at ``delays``; with heads, every head on every sequence (its targets
+        follow from ``x``), ``(batch, length, max_delay + 1)`` targets."""
+        if self.encoding == "heads":
+            y = torch.stack([_delayed(x, torch.full_like(x[:, 0], k))
+                             for k in range(self.max_delay + 1)], 2)
+            return self.all_heads(F.one_hot(x, N_SYMBOLS).float()), y
+        return self(F.one_hot(x, N_SYMBOLS).float(), delays), _delayed(x, delays)
+
     def test_run(self, s: str, delay: int) -> str:
         """Echo ``s`` at ``delay`` (``0 ... max_delay``) and decode: same length as ``s``."""
         check_int("delay", delay, 0, self.max_delay)
-        x = F.one_hot(encode(s), N_SYMBOLS).float()[None]
-        was_training = self.training
-        self.eval()
-        logits = self(x, torch.tensor([delay]))
-        self.train(was_training)
-        return decode(logits[0].argmax(-1))
+        return _run_string(self, s, torch.tensor([delay]))
+
+
+@torch.no_grad()
+def _run_string(model: nn.Module, s: str, *delay: torch.Tensor) -> str:
+    """Both models' ``test_run``: ``model`` on the one-hot ``s`` (and the ``delay``, if
+    it takes one) in evaluation mode, its argmax decoded."""
+    x = F.one_hot(encode(s), N_SYMBOLS).float()[None]
+    was_training = model.training
+    model.eval()
+    logits = model(x, *delay)
+    model.train(was_training)
+    return decode(logits[0].argmax(-1))
 
 
 def _random_string(rng: random.Random, length: int) -> str:
@@ -271,6 +299,14 @@ def echo_hits(s: str, d: int, result: str) -> tuple[int, int]:
     (the whole strings for ``d = 0``), and how many there are to repeat."""
     expected, got = (s, result) if d == 0 else (s[:-d], result[d:])
     return sum(a == b for a, b in zip(expected, got)), len(expected)
+
+
+def first_difference(s: str, d: int, result: str) -> int | None:
+    """Where ``result`` first fails the homework's comparison (:func:`echo_hits`): the
+    index in ``result`` of the first character that does not repeat ``s`` (a missing
+    one counts), or ``None`` when every one does."""
+    expected, got = (s, result) if d == 0 else (s[:-d], result[d:])
+    return next((i + d for i, a in enumerate(expected) if i >= len(got) or got[i] != a), None)
 
 
 def test_model(model: GRUMemory, delay: int = 4, n: int = 500, seed: int = 0) -> float:
@@ -316,9 +352,43 @@ FIXED = Recipe()
 VARIABLE = Recipe(hidden_size=192, steps=2000, lr=7e-3)
 
 
-def _train(model: nn.Module, recipe: Recipe, variable: bool, seed: int, delay: int,
+@dataclass(frozen=True)
+class Aim:
+    """A bar for a trained echo model."""
+
+    accuracy: float  # on the homework's check, a fraction
+    seconds: float  # of training, at most
+    worst_delay: float = 0.0  # the variable model: accuracy at every delay, at least
+
+
+HOMEWORK = Aim(accuracy=0.99, seconds=600.0)  # the homework's (10 minutes on a GPU)
+AIM = {  # the book's own, on a 2-core CPU: whether a build meets them depends on it
+    "fixed": Aim(accuracy=0.999, seconds=20.0),
+    "variable": Aim(accuracy=0.999, seconds=60.0, worst_delay=0.99),
+}
+
+
+def aims() -> dict[str, str]:
+    """The homework's bar and the book's aims, for the page's prose, by glue name."""
+    fixed, variable = AIM["fixed"], AIM["variable"]
+    return {name: f"{value:g}" for name, value in dict(
+        homework_acc=100 * HOMEWORK.accuracy, homework_minutes=HOMEWORK.seconds / 60,
+        aim_acc=100 * fixed.accuracy, aim_fixed_s=fixed.seconds, aim_var_s=variable.seconds,
+        aim_worst=100 * variable.worst_delay).items()}
+
+
+def aim_text(aim: Aim, accuracy: float, seconds: float, worst_delay: float = 1.0) -> str:
+    """``"met"`` or ``"not met on this machine"``: whether a model that scored
+    ``accuracy`` (``worst_delay`` at its worst delay) after ``seconds`` meets ``aim``."""
+    met = (accuracy >= aim.accuracy and seconds <= aim.seconds
+           and worst_delay >= aim.worst_delay)
+    return "met" if met else "not met on this machine"
+
+
+def _train(model: GRUMemory | VariableDelayGRUMemory, recipe: Recipe, draw: dict, seed: int,
            device: torch.device, show: bool | None) -> dict:
-    """One loop for both models: Adam with a one-cycle schedule on fresh batches."""
+    """One loop for both models: Adam with a one-cycle schedule on fresh batches drawn
+    by ``echo_batch(..., **draw)``, each scored by the model (``model.scored``)."""
     r = recipe
     model.to(device)
     generator = torch.Generator().manual_seed(seed)
@@ -329,21 +399,8 @@ def _train(model: nn.Module, recipe: Recipe, variable: bool, seed: int, delay: i
     model.train()
     with Timer() as timer:
         for _ in progress(range(r.steps), desc="training", show=show):
-            if variable and model.encoding == "heads":
-                # Every head is scored on every sequence: its targets follow from x.
-                x, _, _ = echo_batch(r.batch_size, r.seq_length, delay=0, generator=generator)
-                d = torch.arange(model.max_delay + 1)
-                y = torch.stack([_delayed(x, torch.full_like(x[:, 0], k)) for k in d], 2)
-                x, y = x.to(device), y.to(device)
-                logits = model.all_heads(F.one_hot(x, N_SYMBOLS).float())
-            elif variable:
-                x, d, y = (t.to(device) for t in echo_batch(
-                    r.batch_size, r.seq_length, max_delay=model.max_delay, generator=generator))
-                logits = model(F.one_hot(x, N_SYMBOLS).float(), d)
-            else:
-                x, d, y = (t.to(device) for t in echo_batch(
-                    r.batch_size, r.seq_length, delay=delay, generator=generator))
-                logits = model(F.one_hot(x, N_SYMBOLS).float())
+            x, delays, _ = echo_batch(r.batch_size, r.seq_length, generator=generator, **draw)
+            logits, y = model.scored(x.to(device), delays.to(device))
             loss = F.cross_entropy(logits.reshape(-1, N_SYMBOLS), y.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
@@ -371,7 +428,7 @@ def train_echo(recipe: Recipe = FIXED, delay: int = 4, seed: int = 0,
     _check_recipe(recipe)
     torch.manual_seed(seed)
     model = GRUMemory(recipe.hidden_size)
-    history = _train(model, recipe, False, seed, delay, pick_device(device), show)
+    history = _train(model, recipe, {"delay": delay}, seed, pick_device(device), show)
     history["wall_seconds"] = time.perf_counter() - start
     return model, history
 
@@ -387,6 +444,6 @@ def train_variable_delay(recipe: Recipe = VARIABLE, max_delay: int = 8,
     _check_recipe(recipe)
     torch.manual_seed(seed)
     model = VariableDelayGRUMemory(recipe.hidden_size, max_delay, encoding=encoding)
-    history = _train(model, recipe, True, seed, 0, pick_device(device), show)
+    history = _train(model, recipe, model.draw, seed, pick_device(device), show)
     history["wall_seconds"] = time.perf_counter() - start
     return model, history

@@ -32,7 +32,7 @@ from matplotlib.text import Text
 
 __all__ = ["MIN_PT", "PHONE_MEDIA", "PHONE_WIDTH", "channel_labels", "curves",
            "figure_html", "keep_layout", "least_text", "matrix", "norm_curves",
-           "phone_layout", "smallest_text_pt", "style"]
+           "phone_layout", "running_mean", "smallest_text_pt", "style"]
 
 PAGE_WIDTH = 7.5  # inches: a figure this wide fits the book's text column
 PHONE_WIDTH = 3.4  # inches: a plot's phone rendering, shown 290-360 CSS px wide
@@ -128,6 +128,14 @@ def norm_curves(runs: dict[str, torch.Tensor], ylabel: str, band: bool = True,
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=min(len(runs), 3))
     fig.tight_layout()
     return fig, medians
+
+
+def running_mean(values: Sequence[float], width: int = 25) -> np.ndarray:
+    """The mean of each ``width`` consecutive values (per-step curves of small batches
+    are noisy); ``len(values) - width + 1`` of them."""
+    if not isinstance(width, int) or not 1 <= width <= len(values):
+        raise ValueError(f"width must be an int in 1 ... {len(values)}, got {width!r}")
+    return np.convolve(np.asarray(values, dtype=float), np.ones(width) / width, mode="valid")
 
 
 def curves(series: dict[str, dict[str, Sequence[float]]], xlabel: str = "epoch",
