@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 
 from hw2 import catsdogs
+from hw2.catsdogs_report import DTYPES
 from hw2.runtime import matmul_peak, native_bf16, setup
 
 RESULTS = Path(__file__).parent / "results" / "catsdogs.json"
@@ -45,7 +46,6 @@ RECIPES = {
     "112px, strided stem, 80 epochs": replace(BOOK, size=112, store=128, epochs=80),
     "64px, 3x3 stem, 60 epochs": replace(BOOK, size=64, store=72, stem_stride=1, epochs=60),
 }
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
 def utilisation(precision: str | None, epochs: int, threads: int) -> dict:
