@@ -8,6 +8,7 @@ Theory:
 - :mod:`hw2.gated_rnn`: the gated RNN's forward pass, gradients and Jacobians (1.2.1).
 - :mod:`hw2.attention_rnn`: AttentionRNN(k) and AttentionRNN(inf) (1.2.2).
 - :mod:`hw2.diagrams`: the cell and unrolled diagrams of both recurrent networks.
+- :mod:`hw2.oracles`: autograd's answers, which every closed form is checked against.
 - :mod:`hw2.temporal_order`: the course's temporal-order task, draw for draw (1.3, C).
 - :mod:`hw2.loss_curves`: the spiky LSTM run, its replay, the fix (1.3, C).
 - :mod:`hw2.spikes`: what the runs show: the spike metric and rule, the jumps explained by
@@ -16,6 +17,8 @@ Theory:
 Practice:
 
 - :mod:`hw2.catsdogs`: cats vs dogs with a small ResNet on a CPU (A).
+- :mod:`hw2.catsdogs_report`: what the run shows: compute and the processor's share, the
+  curves' answers, figures (A).
 - :mod:`hw2.echo`: a GRU that echoes characters at a fixed or variable delay (B).
 
 Workbook:
@@ -29,6 +32,7 @@ Shared:
   :func:`hw2.runtime.setup`).
 - :mod:`hw2.download`: the verified cats-vs-dogs downloader.
 - :mod:`hw2.plotting`: the book's plot style and figure helpers.
+- :mod:`hw2.glue`: myst-nb's glue in the book, harmless outside it.
 - :mod:`hw2.checks`: argument checks shared by every module.
 - :mod:`hw2.cache`: on-disk cache of trained results, keyed by what determines them.
 - :mod:`hw2.sources`: which modules a page or trainer runs, and their fingerprint.

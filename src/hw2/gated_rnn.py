@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["backward_deltas", "forward", "grad_W_x", "jacobian_norms", "regime", "regime_sweep",
-           "step_jacobian"]
+__all__ = ["OPEN", "REGIMES", "SHUT", "backward_deltas", "forward", "gate_shares", "grad_W_x",
+           "jacobian_norms", "regime", "regime_sweep", "step_jacobian"]
 
 
 def _check(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor) -> None:
@@ -120,6 +120,26 @@ def regime(gate_bias: float, w_h: float, w_x: float, n: int = 8, m: int = 8, T: 
     W_c = gauss(m, n, 1.0)
     W_c[:, 0] = gate_bias
     return x, W_c, gauss(m, m, w_h), gauss(m, n, w_x)
+
+
+# Question 1.2.1 (d)'s regimes; key: (label, gate bias, scale of W_h, scale of W_x).
+REGIMES: dict[str, tuple[str, float, float, float]] = {
+    "near0": ("gates near 0", -6.0, 1.0, 1.0),
+    "near1": ("gates near 1", 6.0, 1.0, 1.0),
+    "mid": ("gates in between", 0.0, 1.0, 1.0),
+    "explode": ("mostly near 1, large $W_h$, inputs", 3.0, 4.0, 4.0),
+}
+OPEN, SHUT = 0.9, 0.1  # a gate above OPEN is open, below SHUT shut, else in between
+
+
+def gate_shares(gate_bias: float, w_h: float, w_x: float,
+                seeds: range = range(16)) -> dict[str, float]:
+    """Where the gates of a :func:`regime` sit, over its ``seeds``: the share of gate
+    values ``c`` above :data:`OPEN` (``"high"``) and between :data:`SHUT` and
+    :data:`OPEN` (``"mid"``), from the forward pass."""
+    c = torch.cat([forward(*regime(gate_bias, w_h, w_x, seed=s))[1] for s in seeds])
+    return {"high": (c > OPEN).float().mean().item(),
+            "mid": ((c > SHUT) & (c < OPEN)).float().mean().item()}
 
 
 def regime_sweep(regimes: dict[str, tuple[float, float, float]],

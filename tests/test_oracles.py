@@ -1,0 +1,73 @@
+"""hw2.oracles: autograd's answers, checked against autograd's Jacobians of the
+homework's definitions (so a mistake in how an oracle reads a gradient shows)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.autograd.functional import jacobian
+from torch.nn import functional as F
+
+from hw2 import gated_rnn, oracles
+from hw2.attention_rnn import AttentionRNN
+
+D = torch.float64
+
+
+def test_max_diff_needs_one_shape():
+    assert oracles.max_diff(torch.ones(2), torch.tensor([1.0, 3.0])) == 2.0
+    with pytest.raises(ValueError, match="shapes"):
+        oracles.max_diff(torch.ones(2), torch.ones(3))
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_conv1d_grads_are_the_jacobians_applied_to_g(stride):
+    gen = torch.Generator().manual_seed(stride)
+    x, W = torch.randn(2, 11, generator=gen, dtype=D), torch.randn(3, 2, 3, generator=gen, dtype=D)
+    out = F.conv1d(x[None], W, stride=stride)[0]
+    g = torch.randn(out.shape, generator=gen, dtype=D)
+    dW, dx = oracles.conv1d_grads(x, W, g, stride)
+    by_W = jacobian(lambda w: F.conv1d(x[None], w, stride=stride)[0], W)
+    by_x = jacobian(lambda x_: F.conv1d(x_[None], W, stride=stride)[0], x)
+    torch.testing.assert_close(dW, torch.einsum("fl,fl...->...", g, by_W))
+    torch.testing.assert_close(dx, torch.einsum("fl,fl...->...", g, by_x))
+    with pytest.raises(ValueError, match="g must"):
+        oracles.conv1d_grads(x, W, g[:, :1], stride)
+
+
+def test_gated_oracles_are_the_jacobians_of_the_forward_pass():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(5, 3, generator=gen, dtype=D)
+    W_c, W_h, W_x = (torch.randn(4, 3, generator=gen, dtype=D),
+                     torch.randn(4, 4, generator=gen, dtype=D),
+                     torch.randn(4, 3, generator=gen, dtype=D))
+    g = torch.randn(5, 4, generator=gen, dtype=D)
+    dW_x, states = oracles.gated_grads(x, W_c, W_h, W_x, g)
+    by_W_x = jacobian(lambda w: gated_rnn.forward(x, W_c, W_h, w)[0], W_x)
+    torch.testing.assert_close(dW_x, torch.einsum("tm,tm...->...", g, by_W_x))
+    torch.testing.assert_close(states[-1], g[-1])  # nothing reads the last state after it
+    # One step from h[2]: the forward pass from the zero state gives (1 - c) W_x x[3]
+    # when h[2] enters the gate as extra inputs (weights W_h); c h[2] is added.
+    h, _ = gated_rnn.forward(x, W_c, W_h, W_x)
+    W_gate, W_in = torch.cat([W_c, W_h], 1), torch.cat([W_x, torch.zeros(4, 4, dtype=D)], 1)
+
+    def step(h_):
+        both = torch.cat([x[3], h_])
+        return (gated_rnn.forward(both[None], W_gate, W_h, W_in)[0][0]
+                + torch.sigmoid(W_gate @ both) * h_)
+
+    torch.testing.assert_close(oracles.gated_step_jacobian(x[3], h[2], W_c, W_h, W_x),
+                               jacobian(step, h[2]))
+
+
+@pytest.mark.parametrize("k", [1, 2, None])
+def test_attention_oracles_agree_with_each_other(k):
+    torch.manual_seed(0)
+    model, x = AttentionRNN(3, k).double(), torch.randn(5, 3, dtype=D)
+    g = torch.zeros(5, 3, dtype=D)
+    g[-1, 0] = 1.0  # l = h[T][0]: the total dl/dh[T-1] is row 0 of dh[T]/dh[T-1] ...
+    grads = oracles.attention_state_grads(model, x, g)
+    if k == 1:  # ... when h[T-1] is the only path to h[T]
+        torch.testing.assert_close(grads[-2], oracles.attention_step_jacobian(model, x, 4)[0])
+    torch.testing.assert_close(grads[-1], g[-1])
+    assert oracles.attention_step_jacobian(model, x, 2).shape == (3, 3)
