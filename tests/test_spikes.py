@@ -163,6 +163,7 @@ def test_facts_of_the_easy_run_agree_with_its_record(easy_run):
     rows = spikes.explain_jumps(h, [(2, "train"), (3, "test")], workers=1)
     facts = spikes.suspect_facts(h, rows)
     assert facts["update_ratio_min"] <= facts["update_ratio_max"]
+    assert facts["suspect_update_max"] == max(r["update_norm"] for r in rows)
     assert facts["largest_grad"] == max(h.grad_norm)
     assert facts["largest_grad_step"] == h.grad_norm.index(max(h.grad_norm))
     assert facts["n_params"] == 4 * 12 * (8 + 12 + 2) + 4 * 12 + 4

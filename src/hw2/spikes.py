@@ -578,8 +578,9 @@ def suspect_facts(h: History, rows: list[dict]) -> dict:
     elsewhere = sum(h.epoch_of(t) not in jumped for t in big)
     largest = int(np.argmax(h.grad_norm))
     n_params = sum(p.numel() for p in LSTMClassifier().parameters())
-    facts = {f"{name}_{end}": fn(r[name] for r in rows)
-             for name in ("grad_ratio", "update_ratio", "update_norm")
+    facts = {f"{glued}_{end}": fn(r[name] for r in rows)
+             for name, glued in (("grad_ratio", "grad_ratio"), ("update_ratio", "update_ratio"),
+                                 ("update_norm", "suspect_update"))
              for end, fn in (("min", min), ("max", max))}
     return {**facts, "n_params": n_params, "ceiling": update_ceiling(h.config, n_params),
             "typical_update_median": float(np.median([r["typical_update"] for r in rows])),
