@@ -49,6 +49,46 @@ def test_phone_layout_stacks_the_panels_and_puts_them_back():
     plt.close(fig)
 
 
+def test_phone_layout_flows_a_grid_of_images_into_rows_of_three():
+    fig, axes = plt.subplots(2, 7, figsize=(plotting.PAGE_WIDTH, 3.0))
+    for ax in axes.flat:
+        ax.imshow(torch.rand(8, 8).numpy())
+        ax.axis("off")
+    page = [ax.get_position().bounds for ax in fig.axes]
+    with plotting.phone_layout(fig) as restacked:
+        assert restacked
+        # 7 panels a row need 3 phone rows of at most 3: each page row becomes 3 rows.
+        assert tuple(fig.get_size_inches()) == (plotting.PHONE_WIDTH, 9.0)
+        cells = [ax.get_subplotspec() for ax in fig.axes]
+        assert cells[0].get_gridspec().get_geometry() == (6, 3)
+        where = [(c.rowspan.start, c.colspan.start) for c in cells]
+        assert where[:7] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (2, 0)]
+        assert where[7] == (3, 0)  # the second page row starts a new phone row
+    assert [ax.get_position().bounds for ax in fig.axes] == page
+    plt.close(fig)
+
+
+def test_phone_layout_puts_a_legend_of_several_columns_in_one_and_back():
+    runs = {f"regime {i}": torch.rand(4, 6) + 1 for i in range(4)}
+    fig, _ = plotting.norm_curves(runs, "norm")
+    ax = fig.axes[0]
+    page_legend = ax.get_legend()
+    width = page_legend.get_window_extent(fig.canvas.get_renderer()).width
+    with plotting.phone_layout(fig) as restacked:
+        assert restacked
+        phone_legend = ax.get_legend()
+        assert phone_legend is not page_legend
+        labels = [t.get_text() for t in phone_legend.get_texts()]
+        assert labels == list(runs)
+        # one column: narrower than the page's, each label on its own line
+        fig.canvas.draw()
+        assert phone_legend.get_window_extent().width < width / 2
+        ys = {round(t.get_window_extent().y0) for t in phone_legend.get_texts()}
+        assert len(ys) == len(runs)
+    assert ax.get_legend() is page_legend
+    plt.close(fig)
+
+
 def test_least_text_enlarges_small_text_and_puts_it_back():
     fig, (left, right) = plt.subplots(1, 2)
     left.set_title("tiny", fontsize=5)

@@ -22,7 +22,7 @@ WEIGHT = "#dbeafe"   # weight matrices
 OP = "#fef3c7"       # element-wise operations
 SIGNAL = "#dcfce7"   # inputs, states and gates
 DELAY = "#fce7f3"
-MAX_WIDTH = 7.0  # inches: a diagram is drawn about as wide as the text column at 1280 px
+MAX_WIDTH = 5.0  # inches: a diagram is drawn about as wide as the text column at 1280 px
 LABEL_PT = 11  # least label size: about 13 CSS px in the text column at 1280 px
 
 
@@ -32,7 +32,7 @@ class Diagram:
 
     width: float
     height: float
-    scale: float = 0.62
+    scale: float = 0.5  # inches per unit (less if the width would pass MAX_WIDTH)
     bottom: float = -0.1
     nodes: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
@@ -47,8 +47,10 @@ class Diagram:
         self.fig.patch.set_facecolor("white")
 
     def box(self, name: str, xy: tuple[float, float], text: str, color: str = WEIGHT,
-            w: float = 1.1, h: float = 0.6, size: int = 11) -> None:
+            w: float | None = None, h: float = 0.6, size: int = 11) -> None:
+        """A rounded box around ``text``, at least wide enough for it."""
         x, y = xy
+        w = max(w or 0.0, self._width(text, size) + 0.3)
         self.ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
                                          boxstyle="round,pad=0.02,rounding_size=0.12",
                                          fc=color, ec=INK, lw=1.2))
@@ -63,8 +65,14 @@ class Diagram:
         self.nodes[name] = (x, y, r, r)
 
     def signal(self, name: str, xy: tuple[float, float], text: str, size: int = 12) -> None:
-        self.box(name, xy, text, color=SIGNAL, w=0.55 + 0.13 * len(text.strip("$")),
-                 h=0.55, size=size)
+        self.box(name, xy, text, color=SIGNAL, h=0.55, size=size)
+
+    def _width(self, text: str, size: float) -> float:
+        """How wide ``text`` is drawn (the widest line), in the diagram's units."""
+        label = self.ax.text(0, 0, text, fontsize=max(size, LABEL_PT))
+        extent = label.get_window_extent(self.fig.canvas.get_renderer())
+        label.remove()
+        return extent.width / self.fig.dpi / self.scale
 
     def _border(self, name: str, toward: tuple[float, float]) -> tuple[float, float]:
         x, y, rx, ry = self.nodes[name]
@@ -117,38 +125,38 @@ class Diagram:
 
 def gated_rnn_cell() -> plt.Figure:
     """Question 1.2.1 (a): one step of the homework's equations (1)-(2), with every symbol."""
-    d = Diagram(12.4, 6.2)
-    d.signal("x", (2.0, 0.5), "$x[t]$")
-    d.signal("hp", (0.7, 4.3), "$h[t-1]$")
-    d.box("Wc", (3.4, 1.9), "$W_c$")
-    d.box("Wh", (2.2, 3.0), "$W_h$")
-    d.box("Wx", (6.0, 1.2), "$W_x$")
-    d.op("sum", (4.4, 3.0), "+")
-    d.op("sig", (5.6, 3.0), r"$\sigma$")
-    d.signal("c", (6.9, 3.0), "$c[t]$")
-    d.op("one", (8.3, 2.2), "$1-$", size=10)
-    d.op("mul1", (8.2, 4.3), r"$\odot$")
-    d.op("mul2", (9.4, 1.2), r"$\odot$")
-    d.op("add", (10.4, 4.3), "+")
-    d.signal("h", (11.6, 4.3), "$h[t]$")
-    d.box("delay", (6.0, 5.6), "delay $z^{-1}$", color=DELAY, w=1.9, h=0.55, size=10)
-    d.arrow("x", "Wc", via=[(2.0, 1.9)])
-    d.arrow("x", "Wx", via=[(2.0, 1.2)])
-    d.arrow("hp", "Wh", via=[(0.7, 3.0)])
-    d.arrow("Wc", "sum", "$W_c x[t]$", via=[(4.4, 1.9)], offset=(0.55, -0.1))
-    d.arrow("Wh", "sum", "$W_h h[t-1]$", offset=(0.15, 0.32))
+    d = Diagram(10.5, 7.0)
+    d.signal("x", (1.6, 0.4), "$x[t]$")
+    d.signal("hp", (0.95, 5.2), "$h[t-1]$")
+    d.box("Wh", (2.3, 3.8), "$W_h$")
+    d.box("Wc", (2.6, 2.4), "$W_c$")
+    d.box("Wx", (3.6, 1.2), "$W_x$")
+    d.op("sum", (4.3, 3.8), "+")
+    d.op("sig", (5.5, 3.8), r"$\sigma$")
+    d.signal("c", (6.6, 3.8), "$c[t]$")
+    d.op("one", (7.7, 2.6), "$1-$", r=0.36)
+    d.op("mul1", (6.6, 5.2), r"$\odot$")
+    d.op("mul2", (7.7, 1.2), r"$\odot$")
+    d.op("add", (8.7, 5.2), "+")
+    d.signal("h", (9.85, 5.2), "$h[t]$")
+    d.box("delay", (5.2, 6.5), "delay $z^{-1}$", color=DELAY, h=0.55)
+    d.arrow("x", "Wc", via=[(1.6, 2.4)])
+    d.arrow("x", "Wx", via=[(1.6, 1.2)])
+    d.arrow("hp", "Wh", via=[(0.95, 3.8)])
+    d.arrow("Wh", "sum", "$W_h h[t-1]$", offset=(0.0, 0.34))
+    d.arrow("Wc", "sum", "$W_c x[t]$", via=[(4.3, 2.4)], offset=(0.65, -0.2))
     d.arrow("sum", "sig")
     d.arrow("sig", "c")
-    d.arrow("c", "mul1", via=[(8.2, 3.0)])
-    d.arrow("c", "one", via=[(7.6, 3.0), (7.6, 2.2)])
-    d.arrow("one", "mul2", "$1-c[t]$", via=[(9.4, 2.2)], offset=(-0.72, -0.3), label_at=0.5)
-    d.arrow("Wx", "mul2", "$W_x x[t]$", offset=(0.0, 0.08))
-    d.arrow("hp", "mul1", offset=(0, 0.1), label="$h[t-1]$", label_at=0.75)
-    d.arrow("mul1", "add", "$c\\odot h[t-1]$", offset=(0, 0.1))
-    d.arrow("mul2", "add", via=[(10.4, 1.2)])
+    d.arrow("c", "mul1")
+    d.arrow("c", "one", via=[(7.7, 3.8)])
+    d.arrow("one", "mul2", "$1-c[t]$", offset=(-0.75, -0.2))
+    d.arrow("Wx", "mul2", "$W_x x[t]$", offset=(0.0, 0.1))
+    d.arrow("hp", "mul1", "$h[t-1]$", label_at=0.5, offset=(0, 0.1))
+    d.arrow("mul1", "add", "$c \\odot h[t-1]$", offset=(0, 0.32))
+    d.arrow("mul2", "add", via=[(8.7, 1.2)])
     d.arrow("add", "h")
-    d.arrow("h", "delay", via=[(11.6, 5.6)])
-    d.arrow("delay", "hp", via=[(0.7, 5.6)])
+    d.arrow("h", "delay", via=[(9.85, 6.5)])
+    d.arrow("delay", "hp", via=[(0.95, 6.5)])
     return d.done()
 
 
@@ -156,11 +164,11 @@ def gated_rnn_unrolled(steps: int = 3) -> plt.Figure:
     """Question 1.2.1 (a): the cell unrolled over ``steps`` time steps; the same weights
     ``W_c, W_h, W_x`` in every cell. Each step's output is its state ``h[t]``, which is
     also what the next step reads (the gate ``c[t]`` stays inside the cell)."""
-    d = Diagram(1.4 + 3.2 * steps, 3.6)
-    d.signal("h0", (0.8, 2.0), "$h[0]=0$")
+    d = Diagram(1.9 + 3.1 * steps, 3.6)
+    d.signal("h0", (0.95, 2.0), "$h[0]=0$")
     prev = "h0"
     for t in range(1, steps + 1):
-        x0 = 0.9 + 3.2 * t - 1.0
+        x0 = 0.6 + 3.1 * t
         d.box(f"cell{t}", (x0, 2.0), "gated cell\n$W_c, W_h, W_x$", color=OP, w=1.9, h=1.1,
               size=9)
         d.signal(f"x{t}", (x0, 0.4), f"$x[{t}]$")
@@ -177,44 +185,42 @@ def attention_rnn_cell() -> plt.Figure:
     One column per source ``s_i`` (``x[t]``, ``h[t-1]``, ``h[t-2]``): its query and key
     meet in a dot product, the three scores go through one softargmax, and each weight
     scales its value before the sum; dashed arrows close the loop back to the sources."""
-    d = Diagram(15.4, 8.0, bottom=-1.5)
+    d = Diagram(10.9, 8.0, bottom=-1.5)
     sources = ["$x[t]$", "$h[t-1]$", "$h[t-2]$"]
-    d.box("softmax", (6.6, 7.3), "softargmax", color=OP, w=11.4, h=0.6, size=11)
+    d.box("softmax", (4.3, 7.35), "softargmax", color=OP, w=8.2, h=0.6)
     for i, text in enumerate(sources):
-        xc = 1.6 + 4.2 * i
-        d.signal(f"s{i}", (xc + 0.4, 0.9), text)
-        d.box(f"Q{i}", (xc - 0.5, 2.5), f"$Q_{i}$", w=0.8, h=0.55)
-        d.box(f"K{i}", (xc + 0.5, 2.5), f"$K_{i}$", w=0.8, h=0.55)
-        d.box(f"V{i}", (xc + 1.9, 2.5), f"$V_{i}$", w=0.8, h=0.55)
-        for m, dx in [("Q", -0.5), ("K", 0.5), ("V", 1.9)]:
-            d.arrow(f"s{i}", f"{m}{i}", via=[(xc + dx, 1.6)] if abs(dx - 0.4) > 0.2 else None)
-        d.op(f"dot{i}", (xc, 4.1), r"$q^{\!\top}\! k$", r=0.38, size=9)
-        d.arrow(f"Q{i}", f"dot{i}", f"$q_{i}$", via=[(xc - 0.5, 4.1)], offset=(-0.25, -0.6))
-        d.arrow(f"K{i}", f"dot{i}", f"$k_{i}$", via=[(xc + 0.5, 3.4)], offset=(0.25, -0.5),
+        xc = 0.95 + 3.0 * i
+        d.signal(f"s{i}", (xc + 0.45, 0.9), text)
+        for m, dx in [("Q", -0.45), ("K", 0.45), ("V", 1.3)]:
+            d.box(f"{m}{i}", (xc + dx, 2.5), f"${m}_{i}$", h=0.55)
+            d.arrow(f"s{i}", f"{m}{i}", via=[(xc + dx, 1.6)] if dx != 0.45 else None)
+        d.op(f"dot{i}", (xc, 4.3), r"$q^{\!\top}\! k$", r=0.5)
+        d.arrow(f"Q{i}", f"dot{i}", f"$q_{i}$", offset=(-0.3, -0.15))
+        d.arrow(f"K{i}", f"dot{i}", f"$k_{i}$", via=[(xc + 0.45, 3.5)], offset=(0.3, -0.35),
                 label_at=0.0)
-        d.arrow(f"dot{i}", "softmax", f"$w_{i}$", offset=(-0.35, -0.1))
-        d.op(f"mul{i}", (xc + 1.9, 5.5), r"$\times$")
+        d.arrow(f"dot{i}", "softmax", f"$w_{i}$", offset=(-0.3, -0.1))
+        d.op(f"mul{i}", (xc + 1.3, 5.6), r"$\times$")
         d.arrow(f"V{i}", f"mul{i}", f"$v_{i}$", offset=(0.3, 0.0))
-        d.arrow("softmax", f"mul{i}", f"$a_{i}[t]$", via=[(xc + 1.9, 7.0)], offset=(0.55, -0.5))
-    d.op("sum", (13.6, 0.9), r"$\Sigma$")
+        d.arrow("softmax", f"mul{i}", f"$a_{i}[t]$", via=[(xc + 1.3, 7.0)], offset=(0.5, -0.45))
+    d.op("sum", (9.6, 0.9), r"$\Sigma$")
     for i in range(3):
-        xc = 1.6 + 4.2 * i
-        d.arrow(f"mul{i}", "sum", via=[(xc + 2.7, 5.5), (xc + 2.7, 0.2), (13.6, 0.2)]
-                if i < 2 else [(xc + 2.7, 5.5), (xc + 2.7, 0.9)])
-    d.signal("h", (13.6, 2.6), "$h[t]$")
+        xc = 0.95 + 3.0 * i
+        d.arrow(f"mul{i}", "sum", via=[(xc + 1.95, 5.6), (xc + 1.95, 0.2), (9.6, 0.2)]
+                if i < 2 else [(xc + 1.95, 5.6), (xc + 1.95, 0.9)])
+    d.signal("h", (9.6, 2.5), "$h[t]$")
     d.arrow("sum", "h")
-    d.box("d1", (13.6, 4.0), "$z^{-1}$", color=DELAY, w=0.8, h=0.5, size=10)
-    d.signal("h1", (13.6, 5.2), "$h[t-1]$", size=10)
-    d.box("d2", (13.6, 6.3), "$z^{-1}$", color=DELAY, w=0.8, h=0.5, size=10)
-    d.signal("h2", (13.6, 7.4), "$h[t-2]$", size=10)
+    d.box("d1", (9.6, 3.75), "$z^{-1}$", color=DELAY, h=0.5)
+    d.signal("h1", (9.6, 5.0), "$h[t-1]$")
+    d.box("d2", (9.6, 6.2), "$z^{-1}$", color=DELAY, h=0.5)
+    d.signal("h2", (9.6, 7.4), "$h[t-2]$")
     d.arrow("h", "d1")
     d.arrow("d1", "h1")
     d.arrow("h1", "d2")
     d.arrow("d2", "h2")
     # The loop closes: the delayed states are the sources of the next step (dashed).
-    d.arrow("h1", "s1", via=[(14.75, 5.2), (14.75, -0.55), (6.2, -0.55)], ls="--")
-    d.arrow("h2", "s2", via=[(15.15, 7.4), (15.15, -1.15), (10.4, -1.15)], ls="--")
-    d.note((3.6, -0.85), "dashed: the delayed states\nare the next step's sources", size=9)
+    d.arrow("h1", "s1", via=[(10.55, 5.0), (10.55, -0.55), (4.4, -0.55)], ls="--")
+    d.arrow("h2", "s2", via=[(10.8, 7.4), (10.8, -1.15), (7.4, -1.15)], ls="--")
+    d.note((2.2, -0.85), "dashed: the delayed states\nare the next step's sources")
     return d.done()
 
 

@@ -173,12 +173,14 @@ def _smallest_drawn_pt(fig: Figure) -> float:
 
 @contextlib.contextmanager
 def phone_layout(fig: Figure) -> Iterator[bool]:
-    """Lay ``fig`` out for a phone while the block runs: :data:`PHONE_WIDTH` wide, its
-    grid of panels stacked in one column, each panel as tall as on the page, legends in
-    one column. Yields False for a figure it cannot restack: one kept to scale, one with
-    more than :data:`MAX_STACKED` columns (a grid of images), with axes outside its grid
-    (a colour bar) or spanning several cells, or one whose labels do not fit the phone's
-    width. The figure is as before afterwards."""
+    """Lay ``fig`` out for a phone while the block runs, :data:`PHONE_WIDTH` wide. A grid
+    of plots (at most :data:`MAX_STACKED` columns) is stacked in one column, its legends
+    in one column; a wider grid (of images) flows into rows of at most
+    :data:`MAX_STACKED` panels; each page row becomes as many phone rows, each as tall as
+    the page row. Yields False for a figure it cannot
+    lay out: one kept to scale, one with axes outside its grid (a colour bar) or spanning
+    several cells, or one whose labels do not fit the phone's width. The figure is as
+    before afterwards."""
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     specs = [ax.get_subplotspec() for ax in fig.axes]
@@ -186,29 +188,36 @@ def phone_layout(fig: Figure) -> Iterator[bool]:
     if fig in _KEEP or not fig.axes or None in specs or len(grids) != 1:
         yield False
         return
-    nrows, ncols = specs[0].get_gridspec().get_geometry()
-    if ncols > MAX_STACKED or any(len(spec.rowspan) > 1 or len(spec.colspan) > 1
-                                  for spec in specs):
+    if any(len(spec.rowspan) > 1 or len(spec.colspan) > 1 for spec in specs):
         yield False
         return
+    nrows, ncols = specs[0].get_gridspec().get_geometry()
     size = fig.get_size_inches().copy()
+    # Plots stack in one column; a wider grid (images) flows into rows of `across`.
+    across = 1 if ncols <= MAX_STACKED else -(-ncols // -(-ncols // MAX_STACKED))
+    per_row = -(-ncols // across)  # phone rows for each page row, each as tall as it
     pars = {k: getattr(fig.subplotpars, k)
             for k in ("left", "right", "bottom", "top", "wspace", "hspace")}
-    legends = [(leg, leg._ncols) for leg in fig.findobj(Legend)]
-    stacked = GridSpec(nrows * ncols, 1, figure=fig)
+    legends = [(ax, ax.get_legend()) for ax in fig.axes
+               if ax.get_legend() is not None and ax.get_legend()._ncols > 1]
+    grid = GridSpec(nrows * per_row, across, figure=fig)
     try:
-        for legend, _ in legends:
-            legend.set_ncols(1)
+        for ax, legend in legends:  # set_ncols does not lay out a drawn legend again
+            anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+            ax.legend(handles=legend.legend_handles,
+                      labels=[t.get_text() for t in legend.get_texts()], ncols=1,
+                      loc=legend._loc, bbox_to_anchor=anchor.bounds)
         for ax, spec in zip(fig.axes, specs, strict=True):
-            ax.set_subplotspec(stacked[spec.rowspan.start * ncols + spec.colspan.start, 0])
-        fig.set_size_inches(PHONE_WIDTH, size[1] * ncols)
+            row, col = spec.rowspan.start, spec.colspan.start
+            ax.set_subplotspec(grid[row * per_row + col // across, col % across])
+        fig.set_size_inches(PHONE_WIDTH, size[1] * per_row)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             _relayout(fig)
         yield not caught  # matplotlib warns when the labels cannot fit
     finally:
-        for legend, columns in legends:
-            legend.set_ncols(columns)
+        for ax, legend in legends:
+            ax.legend_ = legend
         for ax, spec in zip(fig.axes, specs, strict=True):
             ax.set_subplotspec(spec)
         fig.set_size_inches(*size)
