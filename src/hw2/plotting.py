@@ -27,7 +27,6 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.gridspec import GridSpec
 from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
-from matplotlib.legend import Legend
 from matplotlib.text import Text
 
 __all__ = ["MIN_PT", "PHONE_MEDIA", "PHONE_WIDTH", "channel_labels", "curves",
