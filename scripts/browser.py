@@ -23,6 +23,9 @@ NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"
 MAC_APPS = {"Google Chrome.app": "Google Chrome", "Chromium.app": "Chromium",
             "Microsoft Edge.app": "Microsoft Edge",
             "Google Chrome Canary.app": "Google Chrome Canary"}
+# Open every folded solution and cell of a page (the reader's taps, all at once).
+UNFOLD = ("document.querySelectorAll('button.toggle-button').forEach(b => b.click());"
+          "document.querySelectorAll('details').forEach(d => d.open = true);")
 HINT = ("install Chrome, Chromium or Edge (or set HW2_CHROME to one), then run "
         "`python scripts/book_pdf.py _build/pdf/_build/singlehtml _build/html/book.pdf`")
 

@@ -1,13 +1,14 @@
-"""Screenshot built pages in the machine's headless browser, every solution unfolded.
+"""Screenshot built pages in the machine's headless browser, solutions unfolded or not.
 
-    python scripts/screenshot.py conv echo   # -> _build/screenshots/conv.png ...
+    python scripts/screenshot.py conv echo   # -> _build/screenshots/conv-1280.png ...
+    python scripts/screenshot.py --width 390 --folded conv   # a phone, solutions folded
 
 For looking at the book as a reader does; the automated check is tests/test_browser.py.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -19,32 +20,48 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "screenshots"
 
 
-def main(pages: list[str], width: int = 1280) -> None:
+def main(pages: list[str], width: int = 1280, folded: bool = False) -> list[Path]:
+    """Screenshot each page whole at ``width`` CSS px; returns the files."""
     OUT.mkdir(parents=True, exist_ok=True)
     options = webdriver.ChromeOptions()
     options.binary_location = browser.chrome() or "chromium"
     for flag in [*browser.FLAGS, f"--window-size={width},1000",
                  f"--user-data-dir={tempfile.mkdtemp()}"]:
         options.add_argument(flag)
+    if width < 640:  # a phone: its viewport, touch and user agent
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
+            "width": width, "height": 844, "pixelRatio": 1.0, "touch": True}})
     driver = webdriver.Chrome(service=Service(browser.chromedriver()), options=options)
+    paths = []
     try:
         for page in pages:
             driver.get((ROOT / "_build" / "html" / "book" / f"{page}.html").as_uri())
-            driver.execute_script(
-                "document.querySelectorAll('button.toggle-button')"
-                ".forEach(b => b.click());")
+            if not folded:
+                driver.execute_script(browser.UNFOLD)
             driver.execute_async_script(
                 "const done = arguments[arguments.length - 1];"
                 "setTimeout(() => (window.MathJax && MathJax.startup ?"
                 " MathJax.startup.promise : Promise.resolve()).then(done), 1500);")
             height = driver.execute_script("return document.body.scrollHeight")
-            driver.set_window_size(width, min(height + 100, 16000))
-            path = OUT / f"{page}.png"
+            if width < 640:
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                    "width": width, "height": min(height + 100, 16000),
+                    "deviceScaleFactor": 1, "mobile": True})
+            else:
+                driver.set_window_size(width, min(height + 100, 16000))
+            path = OUT / f"{page}-{width}{'-folded' if folded else ''}.png"
             driver.save_screenshot(str(path))
+            paths.append(path)
             print(path)
     finally:
         driver.quit()
+    return paths
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["intro"])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pages", nargs="*", default=["intro"])
+    parser.add_argument("--width", type=int, default=1280, help="CSS px (< 640: a phone)")
+    parser.add_argument("--folded", action="store_true", help="leave solutions folded")
+    args = parser.parse_args()
+    main(args.pages, args.width, args.folded)

@@ -107,9 +107,7 @@ def open_page(driver, url: str) -> None:
 def unfold(driver) -> None:
     """Open every solution and folded cell, then let the page settle (hw2.js refits the
     math of what opened)."""
-    driver.execute_script(
-        "document.querySelectorAll('button.toggle-button').forEach(b => b.click());"
-        "document.querySelectorAll('details').forEach(d => d.open = true)")
+    driver.execute_script(browser.UNFOLD)
     driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 300)));")
