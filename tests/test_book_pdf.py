@@ -13,6 +13,7 @@ import os
 import re
 import stat
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,15 @@ def test_links_inside_the_book_point_inside_the_pdf(reader):
     internal = [str(dest).lstrip("/") for _, _, dest in links if dest is not None]
     assert len(internal) >= 40  # citations, exercises, equations, chapters
     assert set(internal) <= names
+
+
+def test_the_pdf_holds_every_chapter_with_solutions_open(reader):
+    text = " ".join(page.extract_text() or "" for page in reader.pages)
+    text = " ".join(unicodedata.normalize("NFKC", text).split())  # ligatures: "ﬁ" -> "fi"
+    for title in CHAPTERS:
+        assert title in text, title
+    # Solutions are printed unfolded: an answer that sits inside a dropdown is there.
+    assert "Answer: a little." in text and "Solution to" in text
 
 
 def _outline(reader, items, depth=0):
