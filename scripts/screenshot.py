@@ -35,6 +35,8 @@ def main(pages: list[str], width: int = 1280, folded: bool = False) -> list[Path
     paths = []
     try:
         for page in pages:
+            if width >= 640:  # the page's height, not the last page's window
+                driver.set_window_size(width, 1000)
             driver.get((ROOT / "_build" / "html" / "book" / f"{page}.html").as_uri())
             if not folded:
                 driver.execute_script(browser.UNFOLD)
