@@ -220,7 +220,7 @@ def attention_rnn_cell() -> plt.Figure:
     # The loop closes: the delayed states are the sources of the next step (dashed).
     d.arrow("h1", "s1", via=[(10.55, 5.0), (10.55, -0.55), (4.4, -0.55)], ls="--")
     d.arrow("h2", "s2", via=[(10.8, 7.4), (10.8, -1.15), (7.4, -1.15)], ls="--")
-    d.note((2.2, -0.85), "dashed: the delayed states\nare the next step's sources")
+    d.note((1.95, -0.85), "dashed: the delayed\nstates are the next\nstep's sources")
     return d.done()
 
 
