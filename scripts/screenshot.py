@@ -18,6 +18,7 @@ from selenium.webdriver.chrome.service import Service
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "screenshots"
+PART = 15000  # CSS px of page in one screenshot
 
 
 def main(pages: list[str], width: int = 1280, folded: bool = False) -> list[Path]:
@@ -45,16 +46,21 @@ def main(pages: list[str], width: int = 1280, folded: bool = False) -> list[Path
                 "setTimeout(() => (window.MathJax && MathJax.startup ?"
                 " MathJax.startup.promise : Promise.resolve()).then(done), 1500);")
             height = driver.execute_script("return document.body.scrollHeight")
+            # A browser draws at most about 16000 px at once: a longer page in parts.
+            window = min(height + 100, PART)
             if width < 640:
                 driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                    "width": width, "height": min(height + 100, 16000),
-                    "deviceScaleFactor": 1, "mobile": True})
+                    "width": width, "height": window, "deviceScaleFactor": 1,
+                    "mobile": True})
             else:
-                driver.set_window_size(width, min(height + 100, 16000))
-            path = OUT / f"{page}-{width}{'-folded' if folded else ''}.png"
-            driver.save_screenshot(str(path))
-            paths.append(path)
-            print(path)
+                driver.set_window_size(width, window)
+            stem = f"{page}-{width}{'-folded' if folded else ''}"
+            for part, top in enumerate(range(0, height, PART)):
+                driver.execute_script(f"window.scrollTo(0, {top})")
+                path = OUT / (f"{stem}.png" if part == 0 else f"{stem}-part{part + 1}.png")
+                driver.save_screenshot(str(path))
+                paths.append(path)
+                print(path)
     finally:
         driver.quit()
     return paths
