@@ -18,7 +18,7 @@ from selenium.webdriver.chrome.service import Service
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "screenshots"
-PART = 15000  # CSS px of page in one screenshot
+PART = 8000  # CSS px of page in one screenshot (more is not always painted)
 
 
 def main(pages: list[str], width: int = 1280, folded: bool = False) -> list[Path]:
@@ -46,7 +46,7 @@ def main(pages: list[str], width: int = 1280, folded: bool = False) -> list[Path
                 "setTimeout(() => (window.MathJax && MathJax.startup ?"
                 " MathJax.startup.promise : Promise.resolve()).then(done), 1500);")
             height = driver.execute_script("return document.body.scrollHeight")
-            # A browser draws at most about 16000 px at once: a longer page in parts.
+            # A long page in parts: the browser leaves very tall windows partly unpainted.
             window = min(height + 100, PART)
             if width < 640:
                 driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
