@@ -1,6 +1,6 @@
 """Screenshot built pages in the machine's headless browser, solutions unfolded or not.
 
-    python scripts/screenshot.py conv echo   # -> _build/screenshots/conv-1280.png ...
+    python scripts/screenshot.py conv echo   # -> _build/screenshots/conv-1280-01.png ...
     python scripts/screenshot.py --width 390 --folded conv   # a phone, solutions folded
 
 For looking at the book as a reader does; the automated check is tests/test_browser.py.
@@ -9,6 +9,7 @@ For looking at the book as a reader does; the automated check is tests/test_brow
 from __future__ import annotations
 
 import argparse
+import base64
 import tempfile
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from selenium.webdriver.chrome.service import Service
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "screenshots"
-PART = 8000  # CSS px of page in one screenshot (more is not always painted)
+PART = 4000  # CSS px of page in one file
 
 
 def main(pages: list[str], width: int = 1280, folded: bool = False) -> list[Path]:
@@ -36,8 +37,6 @@ def main(pages: list[str], width: int = 1280, folded: bool = False) -> list[Path
     paths = []
     try:
         for page in pages:
-            if width >= 640:  # the page's height, not the last page's window
-                driver.set_window_size(width, 1000)
             driver.get((ROOT / "_build" / "html" / "book" / f"{page}.html").as_uri())
             if not folded:
                 driver.execute_script(browser.UNFOLD)
@@ -45,20 +44,18 @@ def main(pages: list[str], width: int = 1280, folded: bool = False) -> list[Path
                 "const done = arguments[arguments.length - 1];"
                 "setTimeout(() => (window.MathJax && MathJax.startup ?"
                 " MathJax.startup.promise : Promise.resolve()).then(done), 1500);")
-            height = driver.execute_script("return document.body.scrollHeight")
-            # A long page in parts: the browser leaves very tall windows partly unpainted.
-            window = min(height + 100, PART)
-            if width < 640:
-                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                    "width": width, "height": window, "deviceScaleFactor": 1,
-                    "mobile": True})
-            else:
-                driver.set_window_size(width, window)
+            height = driver.execute_script(
+                "return Math.max(document.documentElement.scrollHeight,"
+                " document.body.scrollHeight)")
+            # The whole page, in parts a browser paints in one go.
             stem = f"{page}-{width}{'-folded' if folded else ''}"
             for part, top in enumerate(range(0, height, PART)):
-                driver.execute_script(f"window.scrollTo(0, {top})")
-                path = OUT / (f"{stem}.png" if part == 0 else f"{stem}-part{part + 1}.png")
-                driver.save_screenshot(str(path))
+                shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+                    "format": "png", "captureBeyondViewport": True,
+                    "clip": {"x": 0, "y": top, "width": width,
+                             "height": min(PART, height - top), "scale": 1}})
+                path = OUT / f"{stem}-{part + 1:02d}.png"
+                path.write_bytes(base64.b64decode(shot["data"]))
                 paths.append(path)
                 print(path)
     finally:
