@@ -175,19 +175,16 @@ def phone_layout(fig: Figure) -> Iterator[bool]:
     """Lay ``fig`` out for a phone while the block runs, :data:`PHONE_WIDTH` wide. A grid
     of plots (at most :data:`MAX_STACKED` columns) is stacked in one column, its legends
     in one column; a wider grid (of images) flows into rows of at most
-    :data:`MAX_STACKED` panels; each page row becomes as many phone rows, each as tall as
-    the page row. Yields False for a figure it cannot
-    lay out: one kept to scale, one with axes outside its grid (a colour bar) or spanning
-    several cells, or one whose labels do not fit the phone's width. The figure is as
-    before afterwards."""
+    :data:`MAX_STACKED` panels. Each page row becomes as many phone rows, each as tall
+    as the page row. Yields False for a figure it cannot lay out: one kept to scale, one
+    with axes outside its grid (a colour bar) or spanning several cells, or one whose
+    labels do not fit the phone's width. The figure is as before afterwards."""
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     specs = [ax.get_subplotspec() for ax in fig.axes]
     grids = {id(spec.get_gridspec()) for spec in specs if spec is not None}
-    if fig in _KEEP or not fig.axes or None in specs or len(grids) != 1:
-        yield False
-        return
-    if any(len(spec.rowspan) > 1 or len(spec.colspan) > 1 for spec in specs):
+    if (fig in _KEEP or not fig.axes or None in specs or len(grids) != 1
+            or any(len(spec.rowspan) > 1 or len(spec.colspan) > 1 for spec in specs)):
         yield False
         return
     nrows, ncols = specs[0].get_gridspec().get_geometry()
