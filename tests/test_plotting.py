@@ -89,6 +89,20 @@ def test_phone_layout_puts_a_legend_of_several_columns_in_one_and_back():
     plt.close(fig)
 
 
+def test_phone_layout_breaks_a_long_title_to_the_phone_width():
+    fig, ax = plt.subplots(figsize=(plotting.PAGE_WIDTH, 2.6))
+    ax.bar(range(9), range(9))
+    ax.set_title("Accuracy per delay, 2000 strings (dashed: the 99% aim of the book)")
+    fig.tight_layout()
+    with plotting.phone_layout(fig) as restacked:
+        assert restacked
+        fig.canvas.draw()
+        drawn = fig.get_tightbbox(fig.canvas.get_renderer())  # in inches
+        assert drawn.width <= plotting.PHONE_WIDTH + 0.05
+    assert not ax.title.get_wrap()
+    plt.close(fig)
+
+
 def test_least_text_enlarges_small_text_and_puts_it_back():
     fig, (left, right) = plt.subplots(1, 2)
     left.set_title("tiny", fontsize=5)

@@ -174,11 +174,12 @@ def _smallest_drawn_pt(fig: Figure) -> float:
 def phone_layout(fig: Figure) -> Iterator[bool]:
     """Lay ``fig`` out for a phone while the block runs, :data:`PHONE_WIDTH` wide. A grid
     of plots (at most :data:`MAX_STACKED` columns) is stacked in one column, its legends
-    in one column; a wider grid (of images) flows into rows of at most
-    :data:`MAX_STACKED` panels. Each page row becomes as many phone rows, each as tall
-    as the page row. Yields False for a figure it cannot lay out: one kept to scale, one
-    with axes outside its grid (a colour bar) or spanning several cells, or one whose
-    labels do not fit the phone's width. The figure is as before afterwards."""
+    in one column and long titles on several lines; a wider grid (of images) flows into
+    rows of at most :data:`MAX_STACKED` panels. Each page row becomes as many phone
+    rows, each as tall as the page row. Yields False for a figure it cannot lay out: one
+    kept to scale, one with axes outside its grid (a colour bar) or spanning several
+    cells, or one whose labels do not fit the phone's width. The figure is as before
+    afterwards."""
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     specs = [ax.get_subplotspec() for ax in fig.axes]
@@ -196,8 +197,11 @@ def phone_layout(fig: Figure) -> Iterator[bool]:
             for k in ("left", "right", "bottom", "top", "wspace", "hspace")}
     legends = [(ax, ax.get_legend()) for ax in fig.axes
                if ax.get_legend() is not None and ax.get_legend()._ncols > 1]
+    titles = [(ax.title, ax.title.get_wrap()) for ax in fig.axes]
     grid = GridSpec(nrows * per_row, across, figure=fig)
     try:
+        for title, _ in titles:  # a title wider than the phone breaks into lines
+            title.set_wrap(True)
         for ax, legend in legends:  # set_ncols does not lay out a drawn legend again
             anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
             ax.legend(handles=legend.legend_handles,
@@ -212,6 +216,8 @@ def phone_layout(fig: Figure) -> Iterator[bool]:
             _relayout(fig)
         yield not caught  # matplotlib warns when the labels cannot fit
     finally:
+        for title, wrap in titles:
+            title.set_wrap(wrap)
         for ax, legend in legends:
             ax.legend_ = legend
         for ax, spec in zip(fig.axes, specs, strict=True):
