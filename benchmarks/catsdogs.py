@@ -2,6 +2,7 @@
 
     python benchmarks/catsdogs.py                       # utilisation of the book's recipe
     python benchmarks/catsdogs.py --precision fp32      # ... in another precision
+    python benchmarks/catsdogs.py --plain-malloc        # ... with freed memory unmapped
     python benchmarks/catsdogs.py --recipes --seeds 0 1 2
     python benchmarks/catsdogs.py --recipes --only book --precision fp32
 
@@ -10,7 +11,8 @@ and bf16 where it has bf16 units), then trains the book's recipe for ``--epochs`
 exactly as the book does and prints its training throughput (``train_flops`` over the
 training steps' seconds: model FLOPs per image, counted by ``torch.utils.flop_counter``,
 times images per second) as a fraction of the peak of the precision in use and of the
-best native peak.
+best native peak. ``--plain-malloc`` trains without :func:`hw2.runtime.kept_memory`, as
+glibc's malloc does by default, to measure what keeping freed memory pays.
 
 ``--recipes`` trains whole recipes from scratch for each seed and records, in
 ``benchmarks/results/catsdogs.json`` (one entry per recipe and precision, replaced when
@@ -24,12 +26,14 @@ Needs the data (``HW2_DATA_URL`` / ``HW2_DATA_DIR``, see the README).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -48,19 +52,24 @@ RECIPES = {
 }
 
 
-def utilisation(precision: str | None, epochs: int, threads: int) -> dict:
-    """Peaks, throughput and utilisation of the book's recipe over ``epochs`` epochs."""
+def utilisation(precision: str | None, epochs: int, threads: int,
+                plain_malloc: bool = False) -> dict:
+    """Peaks, throughput and utilisation of the book's recipe over ``epochs`` epochs
+    (``plain_malloc``: without keeping freed memory)."""
     native = ["fp32", "bf16"] if native_bf16() else ["fp32"]
     peaks = {p: matmul_peak(DTYPES[p]) for p in native}
-    model, h = catsdogs.train(replace(BOOK, epochs=epochs), seed=0, threads=threads,
-                              device="cpu", precision=precision, show=False,
-                              use_cache=False)
+    plain = (mock.patch.object(catsdogs, "kept_memory", contextlib.nullcontext)
+             if plain_malloc else contextlib.nullcontext())
+    with plain:
+        model, h = catsdogs.train(replace(BOOK, epochs=epochs), seed=0, threads=threads,
+                                  device="cpu", precision=precision, show=False,
+                                  use_cache=False)
     throughput = h["train_flops"] / h["train_seconds"]
     used = h["precision"]
     peaks.setdefault(used, matmul_peak(DTYPES[used]))  # bf16 asked for, but emulated
     best = max(peaks[p] for p in native)
     per_image = catsdogs.step_flops(model, BOOK.size, BOOK.batch_size)
-    return {"precision": used, "native": native,
+    return {"precision": used, "native": native, "kept_memory": not plain_malloc,
             "peak_gflops": {p: round(v / 1e9, 1) for p, v in peaks.items()},
             "train_gflop_per_image": round(per_image / 1e9, 4),
             "throughput_gflops": round(throughput / 1e9, 1),
@@ -117,12 +126,14 @@ def main() -> None:
                         help="default: bf16 where the CPU has bf16 units, else fp32")
     parser.add_argument("--epochs", type=int, default=3, help="epochs timed (utilisation)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--plain-malloc", action="store_true",
+                        help="train without keeping freed memory (glibc's default)")
     args = parser.parse_args()
     setup(seed=0, threads=args.threads)
     if args.recipes:
         recipes(args.only, args.seeds, args.precision, args.threads)
         return
-    result = utilisation(args.precision, args.epochs, args.threads)
+    result = utilisation(args.precision, args.epochs, args.threads, args.plain_malloc)
     peak = result["peak_gflops"]
     print("matmul peak (2048^3): " + ", ".join(f"{p} {v:.0f} GFLOP/s" for p, v in peak.items()))
     print(f"training ({result['precision']}): {result['train_gflop_per_image']} GFLOP per "

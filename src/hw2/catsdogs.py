@@ -12,7 +12,9 @@ The recipe is built for a 2-core CPU:
 - test-time augmentation, chosen on the validation set, averages the logits of several
   views of each image (the image and its mirror image, whole and centrally cropped);
 - bf16 autocast where the processor has bf16 units (:func:`pick_precision`), fp32
-  elsewhere; the history counts the compute spent (``train_flops``).
+  elsewhere, and the memory each step frees kept for the next
+  (:func:`hw2.runtime.kept_memory`); the history counts the compute spent
+  (``train_flops``).
 
 :func:`train` follows the book's contract: ``train(recipe, ..., seed, show)`` returns
 ``(model, history)``; the recipe is a :class:`Recipe`, and :data:`RECIPE` is the book's.
@@ -40,7 +42,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from .cache import cached
 from .checks import check_int
 from .download import cats_and_dogs, identity
-from .runtime import Timer, native_bf16, pick_device, progress, using_threads
+from .runtime import Timer, kept_memory, native_bf16, pick_device, progress, using_threads
 
 __all__ = [
     "AIM_SECONDS",
@@ -147,10 +149,11 @@ def _normalise(x: torch.Tensor) -> torch.Tensor:
 
 def augment(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
     """Training augmentation on a ``uint8`` batch; returns normalised floats
-    ``(N, 3, size, size)`` on ``x``'s device: random scale/aspect/shift/rotation and
-    flip in one affine warp, then brightness, contrast and saturation jitter. The random
-    draws come from ``generator`` (on the CPU), so a seed gives the same views on every
-    device; the image work runs where ``x`` is (on a GPU, off the CPU's critical path)."""
+    ``(N, 3, size, size)``, channels-last, on ``x``'s device: random
+    scale/aspect/shift/rotation and flip in one affine warp, then brightness, contrast
+    and saturation jitter. The random draws come from ``generator`` (on the CPU), so a
+    seed gives the same views on every device; the image work runs where ``x`` is (on a
+    GPU, off the CPU's critical path)."""
     n = x.shape[0]
 
     def uniform(low: float, high: float) -> torch.Tensor:
@@ -165,27 +168,36 @@ def augment(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Ten
     cos, sin = torch.cos(angle), torch.sin(angle)
     # The warp's sampling grid, theta @ (u, v, 1) at every output pixel (u, v), written
     # out: the same grid as F.affine_grid (align_corners=False) without a batched matmul.
+    # Each coordinate is a row term plus a column term, added straight into the grid.
     u = (torch.arange(size, device=x.device) * 2 + 1) / size - 1
-    row = u.view(1, 1, size)
-    col = u.view(1, size, 1)
-    grid = torch.stack([
-        (sx * cos * flip).view(n, 1, 1) * row - (sy * sin).view(n, 1, 1) * col
-        + tx.view(n, 1, 1),
-        (sx * sin * flip).view(n, 1, 1) * row + (sy * cos).view(n, 1, 1) * col
-        + ty.view(n, 1, 1),
-    ], -1)
+    row, col = u.view(1, 1, size), u.view(1, size, 1)
+
+    def per_image(t: torch.Tensor) -> torch.Tensor:
+        return t.view(n, 1, 1)
+
+    grid = torch.empty(n, size, size, 2, device=x.device)
+    torch.add(per_image(sx * cos * flip) * row + per_image(tx), per_image(-sy * sin) * col,
+              out=grid[..., 0])
+    torch.add(per_image(sx * sin * flip) * row + per_image(ty), per_image(sy * cos) * col,
+              out=grid[..., 1])
     x = F.grid_sample(x.float(), grid, mode="bilinear", padding_mode="reflection",
                       align_corners=False)  # still 0-255
     # Brightness b, contrast c (about the image's mean m) and saturation s (about the
-    # pixel's grey level g) are linear: b*c*(s*x + (1 - s)*g) + (1 - c)*b*m.
+    # pixel's grey level g) are linear: b*c*(s*x + (1 - s)*g) + (1 - c)*b*m. The
+    # normalisation (x - MEAN) / STD is folded in, and the clamp to [0, 1] becomes a
+    # clamp to the normalised bounds; the batch is written in channels-last order.
     b = uniform(0.75, 1.25).view(n, 1, 1, 1)
     c = uniform(0.75, 1.25).view(n, 1, 1, 1)
     s = uniform(0.75, 1.25).view(n, 1, 1, 1)
+    mean = torch.tensor(MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
     gray = x.mean(dim=1, keepdim=True)
-    mean = gray.mean(dim=(2, 3), keepdim=True)
+    m = gray.mean(dim=(2, 3), keepdim=True)
     bc = b * c / 255
-    x = torch.addcmul((1 - c) * b / 255 * mean + bc * (1 - s) * gray, bc * s, x)
-    return _normalise(x.clamp_(0, 1))
+    offset = torch.addcmul(((1 - c) * b / 255 * m - mean) / std, bc * (1 - s) / std, gray)
+    out = torch.empty_like(x, memory_format=torch.channels_last)
+    torch.addcmul(offset, bc * s / std, x, out=out)
+    return torch.clamp(out, -mean / std, (1 - mean) / std, out=out)
 
 
 def eval_view(x: torch.Tensor, size: int, crop: float = 1.0) -> torch.Tensor:
@@ -419,7 +431,8 @@ def train(recipe: Recipe = RECIPE, data_dir: str | None = None, seed: int = 0,
           precision: str | None = None, show: bool | None = None) -> tuple[ResNet, dict]:
     """Train ``recipe`` from scratch on ``device`` (see :func:`hw2.runtime.pick_device`)
     in ``precision`` (see :func:`pick_precision`: bf16 autocast where the processor has
-    bf16 units) and ``threads`` torch threads (restored after); returns
+    bf16 units) and ``threads`` torch threads (restored after), freed memory kept for
+    the next step (:func:`hw2.runtime.kept_memory`); returns
     ``(model, history)``, the model on the CPU.
 
     ``history`` has per-epoch ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``
@@ -434,7 +447,7 @@ def train(recipe: Recipe = RECIPE, data_dir: str | None = None, seed: int = 0,
     if not isinstance(recipe, Recipe):
         raise TypeError(f"recipe must be a catsdogs.Recipe, got {type(recipe).__name__}")
     device = pick_device(device)
-    with using_threads(threads):
+    with using_threads(threads), kept_memory():
         return _train(recipe, data_dir, seed, device, pick_precision(precision, device), show)
 
 
@@ -471,8 +484,7 @@ def _train(r: Recipe, data_dir: str | None, seed: int, device: torch.device,
             for step in range(steps_per_epoch):
                 idx = order[step * r.batch_size:(step + 1) * r.batch_size]
                 idx = idx.to(device)
-                batch = augment(X[idx], r.size, generator).contiguous(
-                    memory_format=torch.channels_last)
+                batch = augment(X[idx], r.size, generator)
                 with _mixed_precision(device, precision):
                     loss, hits = batch_loss(model, batch, y[idx],
                                             r.label_smoothing)
