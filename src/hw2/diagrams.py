@@ -22,8 +22,8 @@ WEIGHT = "#dbeafe"   # weight matrices
 OP = "#fef3c7"       # element-wise operations
 SIGNAL = "#dcfce7"   # inputs, states and gates
 DELAY = "#fce7f3"
-MAX_WIDTH = 5.0  # inches: a diagram is drawn about as wide as the text column at 1280 px
-LABEL_PT = 11  # least label size: about 13 CSS px in the text column at 1280 px
+MAX_WIDTH = 5.0  # inches: at most this wide, shown at full size at 1280 px, shrunk on a phone
+LABEL_PT = 11  # least label size: 11 pt is 14.7 CSS px at full size (96 px per inch)
 
 
 @dataclass
