@@ -141,9 +141,14 @@ def load_tensors(data_dir: str, store: int = 80, split_seed: int = 42) -> dict:
     return out
 
 
+def _mean_std(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """:data:`MEAN` and :data:`STD` as ``(1, 3, 1, 1)`` tensors on ``device``."""
+    return (torch.tensor(MEAN, device=device).view(1, 3, 1, 1),
+            torch.tensor(STD, device=device).view(1, 3, 1, 1))
+
+
 def _normalise(x: torch.Tensor) -> torch.Tensor:
-    mean = torch.tensor(MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
+    mean, std = _mean_std(x.device)
     return (x - mean) / std
 
 
@@ -189,8 +194,7 @@ def augment(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Ten
     b = uniform(0.75, 1.25).view(n, 1, 1, 1)
     c = uniform(0.75, 1.25).view(n, 1, 1, 1)
     s = uniform(0.75, 1.25).view(n, 1, 1, 1)
-    mean = torch.tensor(MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
+    mean, std = _mean_std(x.device)
     gray = x.mean(dim=1, keepdim=True)
     m = gray.mean(dim=(2, 3), keepdim=True)
     bc = b * c / 255
