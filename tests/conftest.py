@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import settings
+from PIL import Image
 
 from hw2 import loss_curves
 
@@ -56,3 +58,23 @@ def easy_run(tmp_path, monkeypatch):
 def easy_model(easy_run, tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
     return loss_curves.train(EASY, epochs=4)[0]  # from the cache: the same run
+
+
+def _make_folder(root, n=12, size=(40, 30)):
+    """A tiny cats-vs-dogs folder under ``root``: ``n`` dark cats and ``n`` bright dogs
+    per split, as the homework's data is laid out."""
+    rng = np.random.default_rng(0)
+    for split in ["train", "validation"]:
+        for cls, colour in [("cats", 60), ("dogs", 190)]:
+            folder = root / split / cls
+            folder.mkdir(parents=True)
+            for i in range(n):
+                pixels = rng.normal(colour, 30, (*size[::-1], 3)).clip(0, 255)
+                Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{cls}.{i}.jpg")
+    return root
+
+
+@pytest.fixture(scope="session")
+def make_folder():
+    """The function that writes a tiny image folder (:func:`_make_folder`)."""
+    return _make_folder

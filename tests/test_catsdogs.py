@@ -56,19 +56,7 @@ def test_feature_maps_at_named_depths():
         torch.testing.assert_close(model.head(model.pool(maps["stage 4"]).flatten(1)), model(x))
 
 
-def make_folder(root, n=12, size=(40, 30)):
-    rng = np.random.default_rng(0)
-    for split in ["train", "validation"]:
-        for cls, colour in [("cats", 60), ("dogs", 190)]:
-            folder = root / split / cls
-            folder.mkdir(parents=True)
-            for i in range(n):
-                pixels = rng.normal(colour, 30, (*size[::-1], 3)).clip(0, 255)
-                Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{cls}.{i}.jpg")
-    return root
-
-
-def test_split_is_disjoint_and_reproducible(tmp_path):
+def test_split_is_disjoint_and_reproducible(tmp_path, make_folder):
     root = make_folder(tmp_path)
     _, val, test = catsdogs.folder_datasets(root)
     _, val2, test2 = catsdogs.folder_datasets(root)
@@ -121,7 +109,7 @@ def test_predict_rejects_non_images(small_model, bad):
         catsdogs.predict(small_model, bad)
 
 
-def test_training_smoke(tmp_path, monkeypatch):
+def test_training_smoke(tmp_path, make_folder, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path / "cache"))
     root = make_folder(tmp_path / "data")
     threads = torch.get_num_threads()
@@ -142,7 +130,7 @@ def test_training_smoke(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("precision", catsdogs.PRECISIONS)
-def test_training_in_each_precision(tmp_path, precision):
+def test_training_in_each_precision(tmp_path, make_folder, precision):
     root = make_folder(tmp_path / "data")
     recipe = catsdogs.Recipe(epochs=1, size=32, store=36, width=8, batch_size=8)
     model, history = catsdogs.train(recipe, data_dir=str(root), threads=1, device="cpu",
@@ -208,7 +196,7 @@ def test_augment_is_the_warp_and_jitter_it_describes(size):
     torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
 
 
-def test_trained_results_follow_the_data_not_its_folder(tmp_path, monkeypatch):
+def test_trained_results_follow_the_data_not_its_folder(tmp_path, make_folder, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path / "cache"))
     root = make_folder(tmp_path / "data")
     recipe = catsdogs.Recipe(epochs=1, size=32, store=36, width=8, batch_size=8)
@@ -224,7 +212,7 @@ def test_trained_results_follow_the_data_not_its_folder(tmp_path, monkeypatch):
     assert all((moved / f).is_file() for f in again["test_files"])
 
 
-def test_training_runs_on_each_device(tmp_path, monkeypatch, device):
+def test_training_runs_on_each_device(tmp_path, make_folder, monkeypatch, device):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path / "cache"))
     root = make_folder(tmp_path / "data")
     recipe = catsdogs.Recipe(epochs=1, size=32, store=36, width=8, batch_size=8)

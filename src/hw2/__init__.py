@@ -26,6 +26,9 @@ Practice:
 Workbook:
 
 - :mod:`hw2.check`: check your own answer to each question (one function per question).
+- :mod:`hw2.check_practice`: the checks of the practical parts (A, B, C), which
+  :mod:`hw2.check` re-exports; :mod:`hw2.check_cnn`: how the CNN's layers and outputs
+  are read.
 - :mod:`hw2.workbook`: the machinery of those checks: cases, shrinking, reports.
 
 Shared:

@@ -17,14 +17,15 @@ Theory: :func:`conv_output_size` 1.1(a), :func:`conv_output_shape` 1.1(b),
 1.1(c)(i)-(iv), :func:`gated_dldWx` 1.2.1(c), :func:`attention_rnn` 1.2.2(c),
 :func:`attention_rnn_inf` 1.2.2(d), :func:`attention_jacobian` 1.2.2(e),
 :func:`attention_dldh` 1.2.2(f). Practice: :func:`cnn_model` A, :func:`echo_model` and
-:func:`echo_variable_delay_model` B, :func:`spike_free` C.
+:func:`echo_variable_delay_model` B, :func:`spike_free` C (written in
+:mod:`hw2.check_practice`, which reads a model by what it runs; the CNN's reading is
+:mod:`hw2.check_cnn`).
 """
 
 from __future__ import annotations
 
-import operator
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -33,9 +34,9 @@ from hypothesis.extra.numpy import arrays
 from torch import nn
 from torch.nn import functional as F
 
+from .check_practice import cnn_model, echo_model, echo_variable_delay_model, spike_free
 from .checks import check_int
-from .echo import HOMEWORK, echo_hits, first_difference, homework_strings
-from .workbook import CALL_LIMIT, Failure, Report, call, compare, question, search
+from .workbook import Failure, Report, call, compare, question, search
 
 __all__ = ["attention_dldh", "attention_jacobian", "attention_rnn", "attention_rnn_inf",
            "cnn_model", "conv1d_dfdW", "conv1d_dfdx", "conv1d_dldW", "conv1d_forward",
@@ -43,8 +44,6 @@ __all__ = ["attention_dldh", "attention_jacobian", "attention_rnn", "attention_r
            "gated_dldWx", "spike_free"]
 
 LOW, HIGH = -3.0, 3.0  # the range of every drawn entry
-MODEL_LIMIT = 30.0  # seconds a CNN may take over the 500 validation images (a bigger model
-# than the book's, which takes about 2.5 s, must not fail for its size)
 RANGE = f"entries in [{LOW:g}, {HIGH:g}]"
 
 
@@ -382,245 +381,3 @@ def attention_dldh(fn: Callable, k: int = 2) -> Report:
                   _dldh_case(k), _trial(fn, oracle, ["dl_dh", "dh_dhT"], squeeze=False),
                   notes=[f"Convention: h[T] reads into h[T+1] ... h[T+{k}] directly; the "
                          "entries given for later states must not count."])
-
-
-# --- practice ------------------------------------------------------------------------------
-
-@question("C")
-def spike_free(train_loss: Sequence[float], test_loss: Sequence[float]) -> Report:
-    """C: the chapter's rule for curves without spikes: no plotted loss (one value per
-    epoch) rises more than ``hw2.spikes.BAR`` above the lowest value before it."""
-    from .spikes import BAR, max_rise, max_rise_epoch
-
-    start = time.perf_counter()
-    curves = {}
-    for name, losses in [("train_loss", train_loss), ("test_loss", test_loss)]:
-        if isinstance(losses, (str, bytes)) or not hasattr(losses, "__len__"):
-            raise TypeError(f"{name} must be a sequence of per-epoch losses, got "
-                            f"{type(losses).__name__}")
-        try:
-            curves[name] = np.asarray(losses, dtype=float).reshape(-1)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"{name} must hold numbers: {error}") from None
-        if len(curves[name]) < 2:
-            raise ValueError(f"{name} needs at least two epochs, got {len(curves[name])}")
-    failure = None
-    for name, arr in curves.items():
-        if not np.isfinite(arr).all():
-            e = int(np.flatnonzero(~np.isfinite(arr))[0])
-            failure = Failure(f"{name} is not finite at epoch {e}", where=f"epoch {e}")
-            break
-        rise = max_rise(arr)
-        if rise > BAR:
-            e = max_rise_epoch(arr)
-            failure = Failure(
-                f"{name} rises by {rise:.3g} at epoch {e} above its lowest earlier value "
-                f"(the rule allows {BAR:g})",
-                expected=f"loss[{e}] <= {arr[:e].min():.4g} + {BAR:g}",
-                received=f"loss[{e}] = {arr[e]:.4g}", where=f"epoch {e}")
-            break
-    return Report(failure is None, 2, f"both curves, {len(curves['train_loss'])} and "
-                  f"{len(curves['test_loss'])} epochs; no rise above {BAR:g}",
-                  time.perf_counter() - start, failure)
-
-
-def _echo(model: object, strings: Iterator[tuple[str, int]],
-          lengths: str, with_delay: bool) -> Report:
-    """The homework's echo check on ``strings`` (``(s, d)`` pairs): ``model.test_run(s)``
-    (``(s, d)`` when ``with_delay``) must repeat ``s[:-d]`` from character ``d`` on;
-    passes above 0.99."""
-    start = time.perf_counter()
-    correct = total = runs = 0
-    worst: tuple[int, Failure] | None = None
-    for runs, (s, d) in enumerate(strings, start=1):
-        inputs = {"s": s, "delay": d} if with_delay else {"s": s}
-        result, why = call(model.test_run, *inputs.values())
-        if why is None and not isinstance(result, str):
-            why = f"test_run returned {type(result).__name__}, not a str"
-        if why is not None:
-            return Report(False, runs, "", time.perf_counter() - start,
-                          Failure(why, inputs))
-        hits, n = echo_hits(s, d, result)
-        correct, total = correct + hits, total + n
-        if hits < n and (worst is None or n - hits < worst[0]):
-            expected = s if d == 0 else s[:-d]
-            worst = (n - hits, Failure("", {"s": s, "delay": d},
-                                       label="The failing string with the fewest errors",
-                                       expected=" " * d + expected, received=result,
-                                       where=f"character {first_difference(s, d, result)}"))
-    accuracy, bar = correct / total, HOMEWORK.accuracy
-    passed = accuracy > bar
-    if not passed:
-        worst[1].why = f"accuracy {accuracy:.4f}, the homework needs more than {bar:g}"
-    return Report(passed, runs,
-                  f"the homework's check: strings of length {lengths}; "
-                  f"accuracy {accuracy:.4f} (needs > {bar:g})", time.perf_counter() - start,
-                  None if passed else worst[1])
-
-
-@question("B.3")
-def echo_model(model: object) -> Report:
-    """B.3: the homework's check of a delay-4 echo model (``model.test_run(s)``): 500
-    random strings of length 15-25, accuracy above 0.99."""
-    if not callable(getattr(model, "test_run", None)):
-        raise TypeError(f"model must have a method test_run(s), got {type(model).__name__}")
-    return _echo(model, homework_strings(500, 0, (15, 25), delay=4), "15-25",
-                 with_delay=False)
-
-
-@question("B.5")
-def echo_variable_delay_model(model: object) -> Report:
-    """B.5: the homework's check of a variable-delay echo model (``model.test_run(s,
-    delay)``, ``model.max_delay``): 500 strings of length 20, delays 0 ... max_delay."""
-    if not callable(getattr(model, "test_run", None)):
-        raise TypeError("model must have a method test_run(s, delay), got "
-                        f"{type(model).__name__}")
-    max_delay = getattr(model, "max_delay", None)
-    if isinstance(max_delay, bool) or not isinstance(max_delay, int) or max_delay < 8:
-        return Report(False, 0, "", 0.0,
-                      Failure(f"model.max_delay must be the homework's 8 (or more), got "
-                              f"{max_delay!r}"))
-    return _echo(model, homework_strings(500, 0, (20, 20), max_delay=8), "20",
-                 with_delay=True)
-
-
-NONLINEAR = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.PReLU,
-             nn.Mish, nn.Hardswish, nn.ReLU6, nn.SELU, nn.CELU, nn.Softplus)
-_NONLINEAR_CALLS = {F.relu, F.relu_, F.leaky_relu, F.elu, F.gelu, F.silu, F.mish, F.selu,
-                    F.hardswish, F.relu6, F.softplus, torch.relu, torch.tanh, torch.sigmoid,
-                    F.sigmoid, F.tanh, "relu", "relu_", "tanh", "sigmoid", "gelu"}
-_POOL_CALLS = {F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.adaptive_max_pool2d,
-               torch.max_pool2d, torch.adaptive_avg_pool1d}
-_ADDS = {operator.add, operator.iadd, torch.add, "add", "add_", "__add__", "__iadd__"}
-
-
-SHORTCUT = 3  # operations a shortcut may apply (identity: 0; a 1x1 projection and BN: 2)
-
-
-def _skips(upstream: dict, order: dict, a: torch.fx.Node, b: torch.fx.Node) -> bool:
-    """Whether ``a + b`` is a residual connection: from the last tensor both are
-    computed from, one operand takes at most :data:`SHORTCUT` operations (the shortcut)
-    and the other more (the residual branch)."""
-    common = upstream[a] & upstream[b]
-    if not common:
-        return False
-    source = max(common, key=order.__getitem__)
-    steps = sorted(len(upstream[v] - upstream[source]) for v in (a, b))
-    return steps[0] <= SHORTCUT and steps[0] < steps[1]
-
-
-def _graph_findings(model: nn.Module) -> tuple[set[str], str | None]:
-    """What the traced graph shows: 'residual' (an addition that skips: see
-    :func:`_skips`), 'non-linearity', 'pooling' (functional calls); or why the
-    model could not be traced."""
-    try:
-        graph = torch.fx.symbolic_trace(model).graph
-    except Exception as error:  # the student's model: any failure is a finding
-        return set(), str(error).strip().splitlines()[-1][:200]
-    # Each node with every node it is computed from (itself included, weights left out).
-    upstream: dict[torch.fx.Node, set[torch.fx.Node]] = {}
-    order = {node: i for i, node in enumerate(graph.nodes)}
-    found = set()
-    for node in graph.nodes:
-        parents = set(node.all_input_nodes)
-        upstream[node] = ({node} if node.op != "get_attr" else set()).union(
-            *(upstream[p] for p in parents))
-        target = node.target
-        if node.op in ("call_function", "call_method"):
-            if target in _ADDS:
-                a, b = (list(node.args) + [None, None])[:2]
-                if (isinstance(a, torch.fx.Node) and isinstance(b, torch.fx.Node)
-                        and _skips(upstream, order, a, b)):
-                    found.add("residual")
-            if target in _NONLINEAR_CALLS:
-                found.add("non-linearity")
-            if target in _POOL_CALLS:
-                found.add("pooling")
-    return found, None
-
-
-def _validation(data_dir: str | None, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The homework's 500 validation images (validation/ split with seed 42), each
-    resized (shorter side to ``size``, centre crop) and normalised."""
-    from PIL import Image
-
-    from .catsdogs import eval_view, folder_datasets, to_uint8
-
-    _, val, _ = folder_datasets(data_dir, 42)
-    images, labels = [], []
-    for i in val.indices:
-        path, label = val.dataset.samples[i]
-        with Image.open(path) as im:
-            images.append(im.convert("RGB"))
-        labels.append(label)
-    return eval_view(to_uint8(images, size), size), torch.tensor(labels)
-
-
-@question("A")
-def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = None
-              ) -> Report:
-    """A: the homework's requirements of the CNN (at least two convolutions, batch norm,
-    a non-linearity, pooling, a residual connection, a fully connected layer) and at least
-    75% accuracy on the homework's 500 validation images. ``size``: the input resolution
-    (default: ``model.image_size`` if the model has one, else the homework's 256)."""
-    from .catsdogs import HOMEWORK_VAL_ACC
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    start = time.perf_counter()
-    modules = list(model.modules())
-    found, trace_error = _graph_findings(model)
-    has = {
-        "two convolutions": sum(isinstance(m, nn.modules.conv._ConvNd) for m in modules) >= 2,
-        "batch norm": any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in modules),
-        "a non-linearity": (any(isinstance(m, NONLINEAR) for m in modules)
-                            or "non-linearity" in found),
-        "pooling": any(isinstance(m, (nn.modules.pooling._MaxPoolNd,
-                                      nn.modules.pooling._AvgPoolNd,
-                                      nn.modules.pooling._AdaptiveAvgPoolNd,
-                                      nn.modules.pooling._AdaptiveMaxPoolNd))
-                       for m in modules) or "pooling" in found,
-        "a residual connection": "residual" in found,
-        "a fully connected layer": any(isinstance(m, nn.Linear) for m in modules),
-    }
-    missing = [name for name, ok in has.items() if not ok]
-    notes = []
-    if trace_error is not None:
-        notes.append(f"The model could not be traced with torch.fx ({trace_error}), so no "
-                     "residual connection could be found in its graph.")
-    size = size or int(getattr(model, "image_size", 256))
-    X, y = _validation(data_dir, size)
-    try:
-        param = next(model.parameters())
-        device, dtype = param.device, param.dtype
-    except StopIteration:
-        device, dtype = torch.device("cpu"), torch.float32
-    was_training = model.training
-    model.eval()
-    outputs, deadline = [], time.perf_counter() + MODEL_LIMIT
-    with torch.no_grad():
-        for i in range(0, len(X), 50):
-            out, why = call(model, X[i:i + 50].to(device, dtype),
-                            limit=max(deadline - time.perf_counter(), CALL_LIMIT))
-            if why is not None:
-                break
-            outputs.append(torch.as_tensor(out).float().cpu())
-    model.train(was_training)
-    accuracy = None
-    if why is None:
-        logits = torch.cat(outputs)
-        guess = logits.argmax(1) if logits.dim() == 2 and logits.shape[1] > 1 else (
-            logits.reshape(-1) > 0).long()
-        accuracy = float((guess == y).float().mean())
-        if accuracy < HOMEWORK_VAL_ACC:
-            missing.append(f"{HOMEWORK_VAL_ACC:.0%} validation accuracy (got {accuracy:.1%})")
-    else:
-        missing.append(f"a validation accuracy: running the model failed ({why})")
-    tried = (f"{len(has)} structural requirements and {len(X)} validation images at "
-             f"{size} px" + (f": accuracy {accuracy:.1%}" if accuracy is not None else ""))
-    failure = None
-    if missing:
-        failure = Failure(f"{len(missing)} requirement{'s' if len(missing) > 1 else ''} "
-                          f"not met: " + "; ".join(missing))
-    return Report(not missing, len(has) + len(X), tried, time.perf_counter() - start,
-                  failure, tuple(notes))
