@@ -167,7 +167,8 @@ class _Tally:
 def _rates(acc: dict[int, float], name: str) -> str:
     low = min(acc, key=acc.get)
     body = ", ".join(f"{k}: {v:.3f}" for k, v in acc.items())
-    return f"Accuracy per {name}: {body} (lowest at {name} {low})."
+    lowest = f" (lowest at {name} {low})" if acc[low] < max(acc.values()) else ""
+    return f"Accuracy per {name}: {body}{lowest}."
 
 
 def _echo(model: object, strings: Iterator[tuple[str, int]], lengths: str,
