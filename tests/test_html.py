@@ -109,3 +109,44 @@ def test_every_figure_says_what_it_shows(html_dir, page):
     for img in main.find_all("img"):
         alt = img.get("alt", "")
         assert alt and "_images/" not in alt and alt != img.get("src"), img.get("src")
+
+
+DIAGRAMS = ("1.2.1(a)", "1.2.2(a)")  # solutions that are a drawing, not a sentence
+ANSWER_WORDS = 95  # "at exam length": about 90 words, formulas not counted
+
+
+def _solutions(html_dir: Path, page: str) -> list:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(read(html_dir, page), "html.parser")
+    return soup.select("div.solution")
+
+
+def _words(tag) -> int:
+    """Words of a paragraph, its math left out."""
+    tag = tag.__copy__()
+    for math in tag.select(".math"):
+        math.decompose()
+    return len(re.findall(r"[A-Za-z]+(?:['’-][A-Za-z]+)*", tag.get_text(" ")))
+
+
+@pytest.mark.parametrize("page", EXERCISE_PAGES + ["echo"])
+def test_every_solution_opens_with_its_answer_at_exam_length(html_dir, page):
+    for solution in _solutions(html_dir, page):
+        title = solution.select_one(".admonition-title").get_text(" ", strip=True)
+        if any(label in title for label in DIAGRAMS):
+            continue
+        first = next(p for p in solution.find_all("p")
+                     if "admonition-title" not in (p.get("class") or []))
+        assert re.match(r"Answer[.:]", first.get_text(" ", strip=True)), (title, first)
+        assert _words(first) <= ANSWER_WORDS, (title, _words(first))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_bold_run_is_longer_than_fifteen_words(html_dir, page):
+    from bs4 import BeautifulSoup
+
+    main = BeautifulSoup(read(html_dir, page), "html.parser").find("main")
+    long = [b.get_text(" ", strip=True)[:80] for b in main.find_all(["strong", "b"])
+            if _words(b) > 15]
+    assert not long, long
