@@ -4,7 +4,8 @@
  * paragraph) is drawn smaller until it fits, down to MIN_SCALE of its size. A display
  * equation that still does not fit, and any table wider than its column, scrolls inside
  * its box, as does a figure kept at a legible width on a phone (hw2.css): such a box is
- * marked `hw2-scrolls`, and its edge fades where there is more to see. Everything is
+ * marked `hw2-scrolls`, and its edge fades where there is more to see; it takes the
+ * keyboard's focus, and a plain box is a labelled region. Everything is
  * measured again whenever a column's width changes: a turned phone, an unfolded
  * solution.
  */
@@ -27,9 +28,42 @@
     box.classList.toggle("hw2-more-right", box.scrollLeft < more - 1);
   }
 
+  // What a box that scrolls is called by a screen reader: its table's caption, if any.
+  function labelOf(box) {
+    const table = box.querySelector("table");
+    const caption = table && table.querySelector("caption");
+    const text = caption ? caption.textContent.replace(/\s+/g, " ").trim() : "";
+    if (table) return text ? `Table: ${text} (scrolls sideways)` : "Table (scrolls sideways)";
+    return "Content that scrolls sideways";
+  }
+
+  // A box that scrolls can be reached with the keyboard (WCAG 2.1.1): it takes the
+  // focus, and a plain box says what it is. Only what this script added is taken away
+  // when it no longer scrolls; a box with its own tab stop or role keeps it.
+  function reachable(box, scrolls) {
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.dataset.hw2Tab = "1";
+    } else if (!scrolls && box.dataset.hw2Tab) {
+      box.removeAttribute("tabindex");
+      delete box.dataset.hw2Tab;
+    }
+    const plain = box.tagName === "DIV";
+    if (scrolls && plain && !box.hasAttribute("role")) {
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", labelOf(box));
+      box.dataset.hw2Region = "1";
+    } else if (!scrolls && box.dataset.hw2Region) {
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+      delete box.dataset.hw2Region;
+    }
+  }
+
   function markScrolling(box) {
     const scrolls = box.scrollWidth > box.clientWidth + 1;
     box.classList.toggle("hw2-scrolls", scrolls);
+    reachable(box, scrolls);
     if (scrolls && !box.dataset.hw2Edges) {
       box.dataset.hw2Edges = "1";
       box.addEventListener("scroll", () => edges(box), { passive: true });
