@@ -7,9 +7,10 @@ unfolds every solution, waits for MathJax, and prints to A4:
 - links inside the book point inside the PDF (the single page's links to itself are
   made same-document anchors);
 - a bookmark outline by chapter and section (the browser's, from the headings), its
-  titles then read as the headings do: the browser leaves out the math in a heading
-  (MathJax's text is hidden from it), so each title that lost some is written again
-  from the heading, its TeX as plain text (``$W_x$`` -> "Wₓ", ``$\\infty$`` -> "∞");
+  titles then made to read as the headings do: the browser leaves out the math in a
+  heading (MathJax's text is hidden from it) and the space where a printed heading
+  breaks its line, so such a title is written again from the heading, its TeX as plain
+  text (``$W_x$`` -> "Wₓ", ``$\\infty$`` -> "∞");
 - each chapter starts a page, and pages are numbered; the contents list gives each
   chapter's page: a first print finds the pages (the PDF's named destinations), a
   second print writes them in, and the two must agree;
@@ -153,7 +154,9 @@ def readable(tex: str) -> str:
     return " ".join(text.replace("{", "").replace("}", "").split())
 
 
-HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.DOTALL)
+# A heading: h1 to h6, or an element with the ARIA role (the contents list's captions).
+HEADING = re.compile(r'<(h[1-6]|[a-z]+(?=\s[^>]*\brole="heading"))(?:\s[^>]*)?>(.*?)</\1>',
+                     re.DOTALL)
 HEADER_LINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.DOTALL)
 INLINE_MATH = re.compile(r'<span class="math notranslate nohighlight">\\\((.*?)\\\)</span>',
                          re.DOTALL)
@@ -174,27 +177,34 @@ def headings(page: str) -> list[tuple[str, str]]:
 
 
 def fix_outline(pdf: Path, page: str) -> int:
-    """Write again each bookmark title of ``pdf`` that lost the math of its heading in
-    ``page`` (the printed HTML): matched in order, the heading whose text without math is
-    the title. Returns how many titles were written."""
+    """Write again each bookmark title of ``pdf`` that does not read as its heading in
+    ``page`` (the printed HTML): the browser leaves out a heading's math, and the space
+    where the printed heading breaks its line. A title is matched, in order, to the next
+    heading whose text without math and spaces is the title's without spaces. Returns
+    how many titles were written; fails if a heading with math found no bookmark."""
     from pypdf import PdfWriter
     from pypdf.generic import NameObject, TextStringObject
 
-    wanted = [(plain, full) for plain, full in headings(page) if plain != full]
+    def bare(text: str) -> str:
+        return "".join(text.split())
+
+    remaining = headings(page)
     writer = PdfWriter(pdf, incremental=True)
-    fixed = 0
+    fixed, lost = 0, []
 
     def walk(node) -> None:
-        nonlocal fixed
+        nonlocal fixed, remaining
         item = node.get("/First")
         while item is not None:
             item = item.get_object()
-            title = " ".join(str(item.get("/Title", "")).split())
-            for index, (plain, full) in enumerate(wanted):
-                if title == plain:
-                    item[NameObject("/Title")] = TextStringObject(full)
-                    del wanted[: index + 1]
-                    fixed += 1
+            title = str(item.get("/Title", ""))
+            for index, (plain, full) in enumerate(remaining):
+                if bare(title) == bare(plain):
+                    if title != full:
+                        item[NameObject("/Title")] = TextStringObject(full)
+                        fixed += 1
+                    lost.extend(f for p, f in remaining[:index] if p != f)
+                    remaining = remaining[index + 1:]
                     break
             walk(item)
             item = item.get("/Next")
@@ -202,9 +212,10 @@ def fix_outline(pdf: Path, page: str) -> int:
     outlines = writer.root_object.get("/Outlines")
     if outlines is not None:
         walk(outlines.get_object())
-    if wanted:
-        raise SystemExit("book_pdf: no bookmark for the heading(s) "
-                         + "; ".join(repr(full) for _, full in wanted))
+    lost.extend(f for p, f in remaining if p != f)
+    if lost:
+        raise SystemExit("book_pdf: no bookmark for the heading(s) with math "
+                         + "; ".join(repr(full) for full in lost))
     with tempfile.NamedTemporaryFile(dir=pdf.parent, suffix=".pdf", delete=False) as out:
         writer.write(out)
     os.replace(out.name, pdf)
