@@ -60,6 +60,12 @@ def main(pages: list[str], width: int = 1280, folded: bool = False,
             # The whole page, in parts a browser paints in one go.
             stem = f"{page}-{width}{'-folded' if folded else ''}{'-dark' if dark else ''}"
             for part, top in enumerate(range(0, height, PART)):
+                # Scrolled to the part, and settled: a capture beyond the viewport lays
+                # the page out again, and hw2.js refits code and math to it.
+                driver.execute_script("window.scrollTo(0, arguments[0])", top)
+                driver.execute_async_script(
+                    "const done = arguments[arguments.length - 1];"
+                    "requestAnimationFrame(() => setTimeout(done, 300));")
                 shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
                     "format": "png", "captureBeyondViewport": True,
                     "clip": {"x": 0, "y": top, "width": width,

@@ -160,20 +160,24 @@ return Array.from(document.querySelectorAll('article div.highlight pre'))
     return [p.scrollWidth - p.clientWidth, longest.length, longest.slice(0, 50)];
   });
 """
-# How many characters of code fit on a line of a code cell's box: a copy of the page's
-# first code cell, its text a line of N characters, for growing N.
+# The fewest characters of code that fit on a line of any code box in the article (each
+# box's text made a line of N characters, for growing N, then put back), and the
+# smallest size of its type in CSS px.
 CODE_LINE_FITS = """
-const cell = document.querySelector('article div.cell_input div.highlight');
-const copy = cell.cloneNode(true);
-cell.parentElement.appendChild(copy);
-const pre = copy.querySelector('pre');
-let n = 40;
-for (; n < 200; n++) {
-  pre.textContent = 'x'.repeat(n + 1);
-  if (pre.scrollWidth > pre.clientWidth + 1) break;
+let least = 1000, size = 1000;
+for (const pre of document.querySelectorAll('article div.highlight pre')) {
+  if (pre.closest('.cell_output') || pre.getBoundingClientRect().width === 0) continue;
+  const text = pre.innerHTML;
+  let n = 40;
+  for (; n < 200; n++) {
+    pre.textContent = 'x'.repeat(n + 1);
+    if (pre.scrollWidth > pre.clientWidth + 1) break;
+  }
+  pre.innerHTML = text;
+  least = Math.min(least, n);
+  size = Math.min(size, parseFloat(getComputedStyle(pre).fontSize));
 }
-copy.remove();
-return n;
+return [least, size];
 """
 CODE_LINE = 79  # the longest line of code a page may have (HELPERS.md, ruff's setting)
 
@@ -183,19 +187,21 @@ def test_at_desktop_width_no_code_box_scrolls_sideways(driver, server, page):
     """At 1280 px, every solution open, no code cell or listing scrolls sideways."""
     open_page(driver, f"{server}/book/{page}.html")
     unfold(driver)
-    assert driver.execute_script(CODE_THAT_SCROLLS) == []
+    scrolls = driver.execute_script(CODE_THAT_SCROLLS)
+    assert scrolls == [], ("code boxes that scroll sideways [by px, longest line's "
+                           f"length (at most {CODE_LINE}), its start]: {scrolls}")
 
 
-def test_at_desktop_width_a_code_box_holds_a_full_line(driver, server):
-    """A line of CODE_LINE characters fits in a code cell's box at 1280 px, in type no
-    smaller than 13 CSS px."""
-    open_page(driver, f"{server}/book/conv.html")
-    fits = driver.execute_script(CODE_LINE_FITS)
+@pytest.mark.parametrize("page", ["conv", "loss_curves"])
+def test_at_desktop_width_every_code_box_holds_a_full_line(driver, server, page):
+    """At 1280 px a line of CODE_LINE characters fits in every code box, at the page's
+    top level, in a solution and in a box inside a solution (hw2.css), in type no
+    smaller than 11.5 CSS px."""
+    open_page(driver, f"{server}/book/{page}.html")
+    unfold(driver)
+    fits, size = driver.execute_script(CODE_LINE_FITS)
     assert fits >= CODE_LINE, fits
-    size = driver.execute_script(
-        "return parseFloat(getComputedStyle("
-        "document.querySelector('article div.cell_input pre')).fontSize)")
-    assert size >= 13, size
+    assert 11.5 <= size <= 14, size
 
 
 def _drawer(drv, side: str) -> list[float]:
