@@ -4,7 +4,8 @@
     python scripts/screenshot.py --width 390 --folded conv   # a phone, solutions folded
     python scripts/screenshot.py --dark conv   # the theme's dark mode
 
-For looking at the book as a reader does; the automated check is tests/test_browser.py.
+For looking at the book as a reader does; the automated checks are tests/test_browser.py
+and tests/test_a11y.py.
 """
 
 from __future__ import annotations
