@@ -1,5 +1,7 @@
 """The machine's own headless browser, never a downloaded one: one place that says which
-and with which flags. Used by book_pdf.py, screenshot.py and tests/test_browser.py.
+and with which flags. Used by book_pdf.py, screenshot.py and the browser tests
+(tests/conftest.py makes their browsers with :func:`webdriver`; :func:`open_page` and
+:func:`unfold` are what every browser test does first).
 
 Chrome, Chromium and Edge all print with the same flags. Looked for in this order:
 ``HW2_CHROME`` if set; each of :data:`NAMES` on the PATH; then where installers put
@@ -26,6 +28,10 @@ MAC_APPS = {"Google Chrome.app": "Google Chrome", "Chromium.app": "Chromium",
 # Open every folded solution and cell of a page (the reader's taps, all at once).
 UNFOLD = ("document.querySelectorAll('button.toggle-button').forEach(b => b.click());"
           "document.querySelectorAll('details').forEach(d => d.open = true);")
+# The book's pages (the browser tests open each) and a phone's width in CSS px.
+PAGES = ("intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "catsdogs", "echo",
+         "exec_report", "references")
+PHONE = 390
 HINT = ("install Chrome, Chromium or Edge (or set HW2_CHROME to one), then run "
         "`python scripts/book_pdf.py _build/pdf/_build/singlehtml _build/html/book.pdf`")
 
@@ -68,3 +74,52 @@ def chromedriver() -> str:
     """The matching WebDriver's path (it may not exist: callers check)."""
     return (os.environ.get("HW2_CHROMEDRIVER") or shutil.which("chromedriver")
             or "/usr/bin/chromedriver")
+
+
+def webdriver(width: int, profile: str, logs: bool = False):
+    """A headless Selenium Chrome ``width`` CSS px wide; below 640 px a phone (its
+    viewport, touch events and user agent). ``profile``: an empty folder for its profile;
+    ``logs``: keep the console's messages (``get_log("browser")``)."""
+    from selenium import webdriver as wd
+    from selenium.webdriver.chrome.service import Service
+
+    options = wd.ChromeOptions()
+    options.binary_location = chrome() or "chromium"
+    for flag in [*FLAGS, "--disable-quic", f"--window-size={width},1600",
+                 f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    if width < 640:
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
+            "width": width, "height": 844, "pixelRatio": 1.0, "touch": True}})
+    if logs:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return wd.Chrome(service=Service(executable_path=chromedriver()), options=options)
+
+
+def open_page(driver, url: str) -> None:
+    """Load ``url`` and, where the page loads MathJax (pages with math), wait until it
+    has typeset the page."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    WebDriverWait(driver, 60).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete'"
+            " && (!document.querySelector('script[src*=\"mathjax\"]')"
+            " || (window.MathJax !== undefined && MathJax.startup !== undefined"
+            " && MathJax.startup.promise !== undefined))")
+    )
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "if (!window.MathJax) { done(true); return; }"
+        "MathJax.startup.promise.then(() => done(true), () => done(false));"
+    )
+
+
+def unfold(driver) -> None:
+    """Open every solution and folded cell, then let the page settle (hw2.js refits the
+    math of what opened)."""
+    driver.execute_script(UNFOLD)
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 300)));")

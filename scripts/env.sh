@@ -39,3 +39,18 @@ ensure_browser() {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
 }
+
+# axe-core, the accessibility checker that tests/test_a11y.py runs in each page: the
+# pinned version from npm, into the git-ignored .node folder, only when missing.
+AXE_VERSION=4.14.1
+ensure_axe() {
+  if grep -qs "\"version\": \"$AXE_VERSION\"" .node/node_modules/axe-core/package.json; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "==> no npm: tests/test_a11y.py needs axe-core (npm install axe-core@$AXE_VERSION)" >&2
+    return 0
+  fi
+  echo "==> installing axe-core $AXE_VERSION from npm into .node"
+  npm install --no-save --no-audit --no-fund --prefix .node "axe-core@$AXE_VERSION" >/dev/null
+}

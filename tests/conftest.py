@@ -1,8 +1,13 @@
-"""Shared fixtures: where the shared data copy is, and a torch thread setting for tests."""
+"""Shared fixtures: where the shared data copy is, a torch thread setting for tests, and
+for the browser tests the built book's server and two browsers (1280 px and a phone)."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +25,9 @@ settings.load_profile("hw2")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_ZIP = ROOT.parent / "shared" / "data" / "cats_and_dogs_filtered.zip"
+HTML = ROOT / "_build" / "html"
+sys.path.insert(0, str(ROOT / "scripts"))
+import browser  # noqa: E402  (scripts/browser.py: which browser, with which flags)
 
 torch.set_num_threads(1)
 
@@ -78,3 +86,52 @@ def _make_folder(root, n=12, size=(40, 30)):
 def make_folder():
     """The function that writes a tiny image folder (:func:`_make_folder`)."""
     return _make_folder
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The built book (``_build/html``) served on a free local port: its address."""
+    if not (HTML / "index.html").is_file():
+        pytest.fail("no built book: run `bash scripts/build_book.sh` before the tests")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _chrome(tmp_path_factory, width: int):
+    """The machine's own browser (Debian's chromium and chromedriver, or HW2_CHROME and
+    HW2_CHROMEDRIVER), ``width`` CSS px wide; skipped where it is missing, unless
+    HW2_REQUIRE_BROWSER=1."""
+    chromium, chromedriver = browser.chrome() or "", browser.chromedriver()
+    if not (chromium and os.access(chromium, os.X_OK) and os.access(chromedriver, os.X_OK)):
+        if os.environ.get("HW2_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"HW2_REQUIRE_BROWSER=1 but {chromium} or {chromedriver} is missing")
+        pytest.skip(f"no browser: {chromium} or {chromedriver} is missing")
+    return browser.webdriver(width, str(tmp_path_factory.mktemp("chromium-profile")),
+                             logs=True)
+
+
+# One browser of each width per test module, reused across its pages.
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    """A desktop reader's browser, 1280 px wide."""
+    drv = _chrome(tmp_path_factory, 1280)
+    yield drv
+    drv.quit()
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory):
+    """A phone's browser: 390 px wide, touch events, a phone's user agent."""
+    drv = _chrome(tmp_path_factory, browser.PHONE)
+    yield drv
+    drv.quit()

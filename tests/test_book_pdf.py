@@ -2,13 +2,15 @@
 reader's own browser or steps aside.
 
 The built PDF is read with pypdf: links inside the book point inside it, a bookmark
-outline by chapter and section, a contents list with each chapter's page, each chapter
+outline by chapter and section whose titles read as the headings do (math included), a
+contents list with each chapter's page, each chapter
 on a page of its own, no interface text, no missing glyph. The browser search is tested
 on a fake macOS application folder and on a machine with none.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import stat
@@ -20,6 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PDF = ROOT / "_build" / "html" / "book.pdf"
+# The page the PDF was printed from (scripts/book_pdf.py writes it beside the single page).
+PRINTED = ROOT / "_build" / "pdf" / "_build" / "singlehtml" / "print.html"
 sys.path.insert(0, str(ROOT / "scripts"))
 import book_pdf  # noqa: E402
 import browser  # noqa: E402
@@ -86,6 +90,63 @@ def test_bookmarks_by_chapter_and_section(reader):
     pages = [page for _, _, page in outline]
     assert pages == sorted(pages)
     assert len({depth for depth, _, _ in outline}) >= 3  # book, chapters, sections
+
+
+def test_bookmarks_read_as_the_headings_do(reader):
+    """Each bookmark is a heading's whole text, in the headings' order, and a heading
+    with math keeps its variables and symbols (W_x, k, infinity) as plain text."""
+    if not PRINTED.is_file():
+        pytest.fail(f"no {PRINTED}: run `bash scripts/build_book.sh` first")
+    page = PRINTED.read_text(encoding="utf-8")
+    titles = [title for _, title, _ in _outline(reader, reader.outline)]
+    for title in titles:
+        assert title == " ".join(title.split()) and "()" not in title, repr(title)
+    headings = [full for _, full in book_pdf.headings(page)]
+    remaining = iter(headings)
+    assert all(title in remaining for title in titles), "a bookmark that is no heading"
+    # Each heading with math, read here from the page on its own: its bookmark is its
+    # text, each formula replaced by text that holds the formula's letters and symbols
+    # (Wₓ holds W and x once normalised).
+    with_math = 0
+    for match in book_pdf.HEADING.finditer(page):
+        inner = book_pdf.HEADER_LINK.sub("", match.group(2))
+        parts = book_pdf.INLINE_MATH.split(inner)  # text, TeX, text, TeX, ..., text
+        if len(parts) == 1:
+            continue
+        with_math += 1
+        texts = [" ".join(html.unescape(re.sub(r"<[^>]+>", "", t)).split())
+                 for t in parts[::2]]
+        pattern = "(.+?)".join(re.escape(t) for t in texts)
+        symbols = []
+        for tex in parts[1::2]:
+            tex = re.sub(r"\\infty", "\u221e", html.unescape(tex))
+            symbols.append(re.sub(r"\\[A-Za-z]+|[^A-Za-z0-9\u221e]", "", tex))
+        assert all(symbols), parts
+        found = [t for t in titles if (m := re.fullmatch(pattern, t)) and all(
+            all(c in unicodedata.normalize("NFKC", shown) for c in wanted)
+            for shown, wanted in zip(m.groups(), symbols, strict=True))]
+        assert found, (pattern, symbols, titles)
+    assert with_math >= 1, "no heading with math to check"
+
+
+@pytest.mark.parametrize(("tex", "text"), [
+    ("W_x", "W\u2093"), ("k", "k"), ("\\infty", "\u221e"), ("W_{hh}", "W\u2095\u2095"),
+    ("x_{t-1}", "x\u209c\u208b\u2081"), ("h^{(t)}", "h^(t)"), ("a^T", "a\u1d40"),
+    ("\\mathbb{R}^{n}", "\u211d\u207f"), ("\\sigma(W_x x + b)", "\u03c3(W\u2093 x + b)"),
+    ("\\mathbf{W}_{\\text{out}}", "W\u2092\u1d64\u209c"), ("y_b", "y_b"),
+    ("\\ell_{\\text{CE}}", "\u2113_(CE)")])
+def test_tex_in_a_heading_reads_as_plain_text(tex, text):
+    assert book_pdf.readable(tex) == text
+
+
+def test_headings_without_and_with_their_math():
+    page = ('<h1>CNNs and RNNs, worked\nand verified<a class="headerlink" href="#a">#</a>'
+            '</h1><h2>AttentionRNN(<span class="math notranslate nohighlight">\\(k\\)</span>)'
+            ' and AttentionRNN(<span class="math notranslate nohighlight">\\(\\infty\\)'
+            '</span>)</h2>')
+    assert book_pdf.headings(page) == [
+        ("CNNs and RNNs, worked and verified", "CNNs and RNNs, worked and verified"),
+        ("AttentionRNN() and AttentionRNN()", "AttentionRNN(k) and AttentionRNN(\u221e)")]
 
 
 def test_each_chapter_starts_a_page_listed_in_the_contents(reader):

@@ -9,108 +9,19 @@ missing, unless HW2_REQUIRE_BROWSER=1."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
 sys.path.insert(0, str(ROOT / "scripts"))
-import browser  # noqa: E402  (scripts/browser.py: which browser, with which flags)
+# scripts/browser.py: the pages, a phone's width, how to open a page and unfold it.
+from browser import PAGES, PHONE, open_page, unfold  # noqa: E402
 
-CHROMIUM, CHROMEDRIVER = browser.chrome() or "", browser.chromedriver()
-
+# The built book's server and the two browsers (driver: 1280 px; phone: 390 px, touch,
+# mobile emulation) are fixtures of tests/conftest.py.
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server():
-    if not (HTML / "index.html").is_file():
-        pytest.fail("no built book: run `bash scripts/build_book.sh` before the tests")
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(HTML))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-PAGES = ["intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "catsdogs", "echo",
-         "exec_report", "references"]
-PHONE = 390
-
-
-def _chrome(tmp_path_factory, phone: bool):
-    if not (CHROMIUM and os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-        if os.environ.get("HW2_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"HW2_REQUIRE_BROWSER=1 but {CHROMIUM} or {CHROMEDRIVER} is missing")
-        pytest.skip(f"no browser: {CHROMIUM} or {CHROMEDRIVER} is missing")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*browser.FLAGS, "--disable-quic", "--window-size=1280,1600",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(flag)
-    if phone:  # a phone's viewport, touch events and user agent
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
-            "width": PHONE, "height": 844, "pixelRatio": 1.0, "touch": True}})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    drv = _chrome(tmp_path_factory, phone=False)
-    yield drv
-    drv.quit()
-
-
-@pytest.fixture(scope="module")
-def phone(tmp_path_factory):
-    drv = _chrome(tmp_path_factory, phone=True)
-    yield drv
-    drv.quit()
-
-
-def open_page(driver, url: str) -> None:
-    """Load ``url`` and, where the page loads MathJax (pages with math), wait until it
-    has typeset the page."""
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(url)
-    WebDriverWait(driver, 60).until(
-        lambda d: d.execute_script(
-            "return document.readyState === 'complete'"
-            " && (!document.querySelector('script[src*=\"mathjax\"]')"
-            " || (window.MathJax !== undefined && MathJax.startup !== undefined"
-            " && MathJax.startup.promise !== undefined))")
-    )
-    driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "if (!window.MathJax) { done(true); return; }"
-        "MathJax.startup.promise.then(() => done(true), () => done(false));"
-    )
-
-
-def unfold(driver) -> None:
-    """Open every solution and folded cell, then let the page settle (hw2.js refits the
-    math of what opened)."""
-    driver.execute_script(browser.UNFOLD)
-    driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 300)));")
 
 
 def test_intro_renders_math_images_and_no_console_errors(driver, server, tmp_path):
@@ -236,6 +147,61 @@ def test_nothing_is_cut(driver, phone, server, page, width):
         "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]")
     assert page_width <= viewport
     assert drv.execute_script(HIDDEN) == []
+
+
+# Every code box in the article (a code cell's source, a listing; not a cell's output)
+# that scrolls sideways: by how many CSS px, and its longest line's length and start.
+CODE_THAT_SCROLLS = """
+return Array.from(document.querySelectorAll('article div.highlight pre'))
+  .filter(p => !p.closest('.cell_output') && p.getBoundingClientRect().width > 0)
+  .filter(p => p.scrollWidth > p.clientWidth + 1)
+  .map(p => {
+    const longest = p.textContent.split('\\n').reduce((a, b) => b.length > a.length ? b : a);
+    return [p.scrollWidth - p.clientWidth, longest.length, longest.slice(0, 50)];
+  });
+"""
+# The fewest characters of code that fit on a line of any code box in the article (each
+# box's text made a line of N characters, for growing N, then put back), and the
+# smallest size of its type in CSS px.
+CODE_LINE_FITS = """
+let least = 1000, size = 1000;
+for (const pre of document.querySelectorAll('article div.highlight pre')) {
+  if (pre.closest('.cell_output') || pre.getBoundingClientRect().width === 0) continue;
+  const text = pre.innerHTML;
+  let n = 40;
+  for (; n < 200; n++) {
+    pre.textContent = 'x'.repeat(n + 1);
+    if (pre.scrollWidth > pre.clientWidth + 1) break;
+  }
+  pre.innerHTML = text;
+  least = Math.min(least, n);
+  size = Math.min(size, parseFloat(getComputedStyle(pre).fontSize));
+}
+return [least, size];
+"""
+CODE_LINE = 79  # the longest line of code a page may have (HELPERS.md, ruff's setting)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_at_desktop_width_no_code_box_scrolls_sideways(driver, server, page):
+    """At 1280 px, every solution open, no code cell or listing scrolls sideways."""
+    open_page(driver, f"{server}/book/{page}.html")
+    unfold(driver)
+    scrolls = driver.execute_script(CODE_THAT_SCROLLS)
+    assert scrolls == [], ("code boxes that scroll sideways [by px, longest line's "
+                           f"length (at most {CODE_LINE}), its start]: {scrolls}")
+
+
+@pytest.mark.parametrize("page", ["conv", "loss_curves"])
+def test_at_desktop_width_every_code_box_holds_a_full_line(driver, server, page):
+    """At 1280 px a line of CODE_LINE characters fits in every code box, at the page's
+    top level, in a solution and in a box inside a solution (hw2.css), in type no
+    smaller than 11.5 CSS px."""
+    open_page(driver, f"{server}/book/{page}.html")
+    unfold(driver)
+    fits, size = driver.execute_script(CODE_LINE_FITS)
+    assert fits >= CODE_LINE, fits
+    assert 11.5 <= size <= 14, size
 
 
 def _drawer(drv, side: str) -> list[float]:
