@@ -171,12 +171,30 @@ def test_training_runs_on_each_device(tmp_path, monkeypatch, device):
 
 
 def test_aims_are_read_from_the_package():
-    assert echo.aims()["aim_fixed_s"] == f"{echo.AIM['fixed'].seconds:g}"
-    assert echo.aims()["homework_minutes"] == "10"
+    assert echo.aims()["aim_fixed_s"] == echo.AIM["fixed"].seconds
+    assert echo.aims()["homework_minutes"] == 10
+    assert echo.aims()["aim_worst"] == pytest.approx(100 * echo.AIM["variable"].worst_delay)
     aim = echo.AIM["variable"]
-    assert echo.aim_text(aim, aim.accuracy, aim.seconds, aim.worst_delay) == "met"
-    assert echo.aim_text(aim, aim.accuracy, aim.seconds + 1) == "not met on this machine"
-    assert echo.aim_text(aim, 1.0, 1.0, aim.worst_delay - 0.01) != "met"
+    assert echo.meets(aim, aim.accuracy, aim.seconds, aim.worst_delay)
+    assert not echo.meets(aim, aim.accuracy, aim.seconds + 1)
+    assert not echo.meets(aim, 1.0, 1.0, aim.worst_delay - 0.01)
+    assert not echo.meets(aim, aim.accuracy - 0.001, aim.seconds)
+    with pytest.raises(TypeError, match="aim"):
+        echo.meets(0.99, 1.0, 1.0)
+
+
+def test_aim_table_shows_the_aim_the_measurement_and_the_verdict():
+    aim = echo.AIM["variable"]
+    rows = echo.aim_table(aim, 0.99972, 41.24, 0.9987).splitlines()
+    assert len(rows) == 6  # header, rule, accuracy, time, worst delay, met
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows[2:]]
+    assert cells[0][1:] == [f"at least {100 * aim.accuracy:g}%", "99.97%"]
+    assert cells[1][1:] == [f"at most {aim.seconds:g} s", "41.2 s"]
+    assert cells[2][2] == "99.87%" and cells[3][2] == "yes"
+    late = echo.aim_table(aim, 0.99972, aim.seconds + 1, 0.9987).splitlines()
+    assert late[-1].rstrip(" |").endswith("no")
+    fixed = echo.aim_table(echo.AIM["fixed"], 0.9995, 10.0).splitlines()
+    assert len(fixed) == 5 and fixed[-1].rstrip(" |").endswith("yes")
 
 
 def test_first_difference_finds_the_first_character_that_fails():

@@ -36,6 +36,7 @@ from colab_notebook import (
     install_cell,
     site_url,
 )
+from docutils import nodes
 
 FOLDER = "_colab"  # in the HTML output
 
@@ -89,13 +90,19 @@ def _page(common: Book, app, docname: str, executed: Path) -> Book:
     def labelled(figtype: str) -> dict[str, str]:
         return {label_of[i]: n for i, n in numbers.get(figtype, {}).items() if i in label_of}
 
+    # An exercise with :nonumber: has no number: it is named by its title ("A.6").
+    unnumbered = {
+        label: next((t.astext() for t in info["node"].findall(nodes.subtitle)), label)
+        for label, info in getattr(app.env, "sphinx_exercise_registry", {}).items()
+        if info["docname"] == docname and info["type"] == "exercise"
+        and not app.env.toc_fignumbers.get(docname, {}).get("exercise", {}).get(label)}
     glue_file = executed.with_suffix(".glue.json")
     glued = json.loads(glue_file.read_text()) if glue_file.exists() else {}
     return replace(
         common,
         docname=docname,
         glued={k: v["data"] for k, v in glued.items()},
-        exercises=labelled("exercise"),
+        exercises={**unnumbered, **labelled("exercise")},
         figures=labelled("figure"),
         equations={i.removeprefix("equation-"): n
                    for i, n in numbers.get("displaymath", {}).items()},

@@ -203,7 +203,10 @@ def directives(text: str, book: Book) -> str:
         body_text = "\n".join(body).strip("\n")
         if name == "exercise":
             number = _number(book.exercises, "exercise", book, options.get("label", ""))
-            heading = f"**Exercise {number}" + (f" ({arg})" if arg else "") + ".**"
+            if "nonumber" in options:  # named by its title alone
+                heading = f"**Exercise {number}.**"
+            else:
+                heading = f"**Exercise {number}" + (f" ({arg})" if arg else "") + ".**"
             quoted = "\n".join(f"> {line}".rstrip() for line in body_text.split("\n"))
             out.append(f"> {heading}\n>\n{quoted}")
         elif name == "solution-start":

@@ -44,7 +44,7 @@ __all__ = [
     "Recipe",
     "VariableDelayEchoDataset",
     "VariableDelayGRUMemory",
-    "aim_text",
+    "aim_table",
     "aims",
     "decode",
     "echo_batch",
@@ -52,6 +52,7 @@ __all__ = [
     "first_difference",
     "encode",
     "homework_strings",
+    "meets",
     "test_model",
     "test_variable_delay_model",
     "train_echo",
@@ -368,21 +369,38 @@ AIM = {  # the book's own, on a 2-core CPU: whether a build meets them depends o
 }
 
 
-def aims() -> dict[str, str]:
-    """The homework's bar and the book's aims, for the page's prose, by glue name."""
+def aims() -> dict[str, float]:
+    """The homework's bar and the book's aims, as numbers by glue name: accuracies in
+    percent, training times in seconds (the homework's in minutes)."""
     fixed, variable = AIM["fixed"], AIM["variable"]
-    return {name: f"{value:g}" for name, value in dict(
-        homework_acc=100 * HOMEWORK.accuracy, homework_minutes=HOMEWORK.seconds / 60,
-        aim_acc=100 * fixed.accuracy, aim_fixed_s=fixed.seconds, aim_var_s=variable.seconds,
-        aim_worst=100 * variable.worst_delay).items()}
+    return dict(homework_acc=100 * HOMEWORK.accuracy, homework_minutes=HOMEWORK.seconds / 60,
+                aim_acc=100 * fixed.accuracy, aim_fixed_s=fixed.seconds,
+                aim_var_s=variable.seconds, aim_worst=100 * variable.worst_delay)
 
 
-def aim_text(aim: Aim, accuracy: float, seconds: float, worst_delay: float = 1.0) -> str:
-    """``"met"`` or ``"not met on this machine"``: whether a model that scored
-    ``accuracy`` (``worst_delay`` at its worst delay) after ``seconds`` meets ``aim``."""
-    met = (accuracy >= aim.accuracy and seconds <= aim.seconds
-           and worst_delay >= aim.worst_delay)
-    return "met" if met else "not met on this machine"
+def meets(aim: Aim, accuracy: float, seconds: float, worst_delay: float = 1.0) -> bool:
+    """Whether a model that scored ``accuracy`` on the check (``worst_delay`` at its
+    worst delay, fractions) after ``seconds`` of training meets ``aim``."""
+    if not isinstance(aim, Aim):
+        raise TypeError(f"aim must be an echo.Aim, got {type(aim).__name__}")
+    return bool(accuracy >= aim.accuracy and seconds <= aim.seconds
+                and worst_delay >= aim.worst_delay)
+
+
+def aim_table(aim: Aim, accuracy: float, seconds: float,
+              worst_delay: float | None = None) -> str:
+    """A Markdown table: ``aim`` against what a model scored (fractions) and how long it
+    trained, a row each, with the worst delay's row when ``worst_delay`` is given, and
+    whether the model met the aim."""
+    rows = [("check accuracy", f"at least {100 * aim.accuracy:g}%", f"{100 * accuracy:.2f}%"),
+            ("training time", f"at most {aim.seconds:g} s", f"{seconds:.1f} s")]
+    if worst_delay is not None:
+        rows.append(("accuracy at the worst delay", f"at least {100 * aim.worst_delay:g}%",
+                     f"{100 * worst_delay:.2f}%"))
+    met = meets(aim, accuracy, seconds, 1.0 if worst_delay is None else worst_delay)
+    rows.append(("aim met", "", "yes" if met else "no"))
+    return "\n".join(["| | the book's aim | this build |", "|:---|---:|---:|",
+                      *(f"| {a} | {b} | {c} |" for a, b, c in rows)])
 
 
 def _train(model: GRUMemory | VariableDelayGRUMemory, recipe: Recipe, draw: dict, seed: int,
