@@ -117,3 +117,27 @@ def test_with_weights_and_the_step_jacobian_at_one_step():
     assert torch.allclose(at, attention_rnn.step_jacobian(model, xs, 4))
     with pytest.raises(ValueError, match="Q must hold 3"):
         attention_rnn.with_weights(Q[:2], K, V, 2)
+
+
+@given(attention_case(), st.data())
+def test_softmax_form_of_the_step_jacobian_matches_autograd(case, data):
+    model, x, _ = case
+    t = data.draw(st.integers(1, len(x) - 1))
+    torch.testing.assert_close(attention_rnn.step_jacobian_softmax(model, x, t),
+                               oracles.attention_step_jacobian(model, x, t))
+
+
+def test_softmax_form_needs_a_previous_state():
+    model = attention_rnn.AttentionRNN(2, 2).double()
+    with pytest.raises(ValueError, match="t"):
+        attention_rnn.step_jacobian_softmax(model, torch.zeros(3, 2, dtype=torch.float64), 0)
+
+
+def test_tied_attention_weights_keep_their_ratios():
+    """AttentionRNN(inf): a past state's score depends on its content only, so the
+    ratio of two past states' weights is the same at every later step."""
+    torch.manual_seed(3)
+    model = attention_rnn.AttentionRNN(3, None, scale=2.0).double()
+    _, weights = model(torch.randn(8, 3, dtype=torch.float64))
+    ratios = torch.stack([w[t] / w[t - 1] for t, w in enumerate(weights) if t >= 2])
+    torch.testing.assert_close(ratios, ratios[:1].expand_as(ratios))

@@ -85,6 +85,15 @@ def test_exercises_quote_figures_inline_and_unknown_directives_stop():
         notebook.directives("```{exercise}\n:label: ex-a\nx", book())
 
 
+def test_an_exercise_without_a_number_goes_by_its_title():
+    titled = book(exercises={"ex-b": "1.1(a)"})
+    text = notebook.directives("```{exercise} 1.1(a)\n:label: ex-b\n:nonumber:\n\nQ?\n```",
+                               titled)
+    assert text == "> **Exercise 1.1(a).**\n>\n> Q?"
+    numbered = notebook.directives("```{exercise} 1.1(a)\n:label: ex-a\n\nQ?\n```", book())
+    assert numbered.startswith("> **Exercise 3 (1.1(a)).**")
+
+
 def test_solutions_fold_prose_in_details_and_code_in_form_view():
     nb = {"metadata": {"kernelspec": {"name": "python3"}, "accelerator": "GPU"}, "cells": [
         md("# Title"),

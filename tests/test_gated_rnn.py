@@ -109,3 +109,86 @@ def test_regime_sweep_is_one_row_per_seed():
     torch.testing.assert_close(runs["near1"][2], row)
     # gates near 1 keep the state: the norm stays near 1; near 0 it is forgotten at once
     assert runs["near1"][:, -1].median() > 0.5 > runs["near0"][:, -1].median()
+
+
+@given(gated_case())
+def test_state_sensitivities_match_autograd(case):
+    x, W_c, W_h, W_x, g = case
+    P = gated_rnn.state_sensitivities(x, W_c, W_h, W_x)
+    m, n = W_x.shape
+    assert P.shape == (len(x), m, m, n)
+    by_autograd = jacobian(lambda w: reference_forward(x, W_c, W_h, w), W_x)
+    torch.testing.assert_close(P, by_autograd)
+
+
+@given(gated_case())
+def test_forward_mode_gradient_equals_the_reverse_one(case):
+    x, W_c, W_h, W_x, g = case
+    torch.testing.assert_close(gated_rnn.grad_W_x_forward(x, W_c, W_h, W_x, g),
+                               gated_rnn.grad_W_x(x, W_c, W_h, W_x, g))
+
+
+@st.composite
+def wide_gated_case(draw):
+    """Cases over a wide range of gate biases and weight scales (up to 10)."""
+    n, m, T = draw(st.integers(2, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 8))
+    bias = draw(st.floats(-6, 6))
+    w_h, w_x = draw(st.floats(0.1, 10)), draw(st.floats(0.1, 10))
+    x, W_c, W_h, W_x = gated_rnn.regime(bias, w_h, w_x, n=n, m=m, T=T,
+                                        seed=draw(st.integers(0, 2**31 - 1)))
+    return x, W_c, W_h, W_x
+
+
+@given(wide_gated_case())
+def test_jacobian_bound_holds_at_every_step(case):
+    x, W_c, W_h, W_x = case
+    h, _ = gated_rnn.forward(x, W_c, W_h, W_x)
+    prev = torch.cat([torch.zeros_like(h[:1]), h[:-1]])
+    for x_t, h_prev in zip(x, prev):
+        J = gated_rnn.step_jacobian(x_t, h_prev, W_c, W_h, W_x)
+        norm = torch.linalg.matrix_norm(J, ord=float("inf")).item()
+        assert norm <= gated_rnn.jacobian_bound(x_t, h_prev, W_c, W_h, W_x) * (1 + 1e-12)
+
+
+def test_jacobian_bound_is_reached_and_can_exceed_one():
+    one = torch.ones(1, 1, dtype=torch.float64)
+    # c = sigmoid(0) = 1/2 from h[0] = 0, W_x x = -4, W_h = 1: J = 1/2 + 1/4 * 4 = 3/2
+    args = (one[0], torch.zeros(1, dtype=torch.float64), 0 * one, one, -4 * one)
+    assert gated_rnn.step_jacobian(*args).item() == 1.5
+    assert gated_rnn.jacobian_bound(*args) == 1.5
+    # with no recurrent weight the Jacobian is diag(c), the bound max c
+    args = (one[0], torch.zeros(1, dtype=torch.float64), one, 0 * one, -4 * one)
+    c = torch.sigmoid(torch.tensor(1.0, dtype=torch.float64)).item()
+    assert gated_rnn.jacobian_bound(*args) == pytest.approx(c)
+
+
+@given(wide_gated_case())
+def test_state_bound_holds(case):
+    x, W_c, W_h, W_x = case
+    h, _ = gated_rnn.forward(x, W_c, W_h, W_x)
+    bound = gated_rnn.state_bound(x, W_x)
+    assert bound.shape == (len(x),)
+    assert (h.abs().amax(1) <= bound * (1 + 1e-12)).all()
+    assert (bound[1:] >= bound[:-1]).all()  # a running maximum
+
+
+def test_state_bound_is_reached_when_the_gates_shut():
+    # Gates near 0: h[t] is (almost) W_x x[t] itself.
+    x, W_c, W_h, W_x = gated_rnn.regime(-30.0, 1.0, 1.0, T=5)
+    h, _ = gated_rnn.forward(x, W_c, W_h, W_x)
+    torch.testing.assert_close(h.abs().amax(1)[0], gated_rnn.state_bound(x, W_x)[0])
+
+
+def test_bound_and_forward_mode_errors():
+    x = torch.zeros(3, 2)
+    good = torch.zeros(4, 2), torch.zeros(4, 4), torch.zeros(4, 2)
+    with pytest.raises(ValueError, match="x_t and h_prev"):
+        gated_rnn.jacobian_bound(x, torch.zeros(4), *good)
+    with pytest.raises(ValueError, match="h_prev must have shape"):
+        gated_rnn.jacobian_bound(x[0], torch.zeros(3), *good)
+    with pytest.raises(ValueError, match="x must have shape"):
+        gated_rnn.state_bound(torch.zeros(3, 5), good[2])
+    with pytest.raises(TypeError, match="W_x"):
+        gated_rnn.state_bound(x, [[0.0]])
+    with pytest.raises(ValueError, match="dl_dh must have shape"):
+        gated_rnn.grad_W_x_forward(x, *good, torch.zeros(3, 3))

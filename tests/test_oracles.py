@@ -71,3 +71,19 @@ def test_attention_oracles_agree_with_each_other(k):
         torch.testing.assert_close(grads[-2], oracles.attention_step_jacobian(model, x, 4)[0])
     torch.testing.assert_close(grads[-1], g[-1])
     assert oracles.attention_step_jacobian(model, x, 2).shape == (3, 3)
+
+
+def test_gated_state_sensitivities_are_the_jacobian_of_the_states():
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(4, 3, generator=gen, dtype=D)
+    W_c, W_h, W_x = (torch.randn(2, 3, generator=gen, dtype=D),
+                     torch.randn(2, 2, generator=gen, dtype=D),
+                     torch.randn(2, 3, generator=gen, dtype=D))
+    P = oracles.gated_state_sensitivities(x, W_c, W_h, W_x)
+    expected = jacobian(lambda w: gated_rnn.forward(x, W_c, W_h, w)[0], W_x)
+    torch.testing.assert_close(P, expected)
+    # The first state is (1 - c[1]) W_x x[1]: its derivative by (W_x)_ab is
+    # (1 - c_a[1]) x_b[1] on row a only.
+    _, c = gated_rnn.forward(x, W_c, W_h, W_x)
+    first = torch.einsum("ja,j,b->jab", torch.eye(2, dtype=D), 1 - c[0], x[0])
+    torch.testing.assert_close(P[0], first)

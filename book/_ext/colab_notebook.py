@@ -48,7 +48,7 @@ class Book:
 
     site: str  # the published book, ending in "/"
     glued: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> mime bundle
-    exercises: dict[str, str] = field(default_factory=dict)  # label -> number
+    exercises: dict[str, str] = field(default_factory=dict)  # label -> number (or title)
     equations: dict[str, str] = field(default_factory=dict)  # label -> number
     figures: dict[str, str] = field(default_factory=dict)  # name -> number
     citations: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (label, page#id)
@@ -203,10 +203,9 @@ def directives(text: str, book: Book) -> str:
         body_text = "\n".join(body).strip("\n")
         if name == "exercise":
             number = _number(book.exercises, "exercise", book, options.get("label", ""))
-            if "nonumber" in options:  # named by its title alone
-                heading = f"**Exercise {number}.**"
-            else:
-                heading = f"**Exercise {number}" + (f" ({arg})" if arg else "") + ".**"
+            # An exercise without a number goes by its title: "Exercise 1.1(a)".
+            title = f" ({arg})" if arg and arg != number else ""
+            heading = f"**Exercise {number}{title}.**"
             quoted = "\n".join(f"> {line}".rstrip() for line in body_text.split("\n"))
             out.append(f"> {heading}\n>\n{quoted}")
         elif name == "solution-start":

@@ -23,7 +23,8 @@ from torch import nn
 from .checks import check_int
 
 __all__ = ["AttentionRNN", "flow_experiment", "grad_h", "jacobian_norms", "lag_jacobian",
-           "step_jacobian", "step_jacobian_at", "tanh_rnn_jacobian_norms", "with_weights"]
+           "step_jacobian", "step_jacobian_at", "step_jacobian_softmax",
+           "tanh_rnn_jacobian_norms", "with_weights"]
 
 
 class AttentionRNN(nn.Module):
@@ -151,6 +152,27 @@ def lag_jacobian(model: AttentionRNN, x: torch.Tensor, t: int, i: int) -> torch.
 def step_jacobian(model: AttentionRNN, x: torch.Tensor, t: int) -> torch.Tensor:
     """Question 1.2.2 (e): ``dh[t]/dh[t-1]`` from the closed form (any k, and inf)."""
     return lag_jacobian(model, x, t, 1)
+
+
+@torch.no_grad()
+def step_jacobian_softmax(model: AttentionRNN, x: torch.Tensor, t: int) -> torch.Tensor:
+    """Question 1.2.2 (e) in its compact form, through the softmax Jacobian
+    ``S = diag(a) - a a^T``:
+
+        dh[t]/dh[t-1] = a_1 V_1 + [v_0 ... v_k] S e_1 (Q_1^T k_1 + K_1^T q_1)^T
+
+    (``[v_0 ... v_k]`` the values as columns, ``e_1`` picks the column of ``S`` for
+    ``w_1``). Needs ``t >= 1``."""
+    check_int("t", t, 1, len(x) - 1)
+    hs, attn = model.states(x)
+    a = attn[t]
+    s = model.sources(x[t], hs[:t][::-1])
+    values = torch.stack([model.V[model._index(i)] @ s_i for i, s_i in enumerate(s)], 1)
+    S = torch.diag(a) - torch.outer(a, a)
+    j = model._index(1)
+    Q, K, V = model.Q[j], model.K[j], model.V[j]
+    grad_w1 = Q.T @ (K @ s[1]) + K.T @ (Q @ s[1])
+    return a[1] * V + torch.outer(values @ S[:, 1], grad_w1)
 
 
 def _lags(model: AttentionRNN, s: int) -> range:

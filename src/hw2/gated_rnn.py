@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 
 __all__ = ["OPEN", "REGIMES", "SHUT", "backward_deltas", "forward", "gate_shares", "grad_W_x",
-           "jacobian_norms", "regime", "regime_sweep", "step_jacobian"]
+           "grad_W_x_forward", "jacobian_bound", "jacobian_norms", "regime", "regime_sweep",
+           "state_bound", "state_sensitivities", "step_jacobian"]
 
 
 def _check(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor) -> None:
@@ -89,6 +90,78 @@ def grad_W_x(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.T
     _, c = forward(x, W_c, W_h, W_x)
     deltas = backward_deltas(x, W_c, W_h, W_x, dl_dh)
     return torch.einsum("tm,tn->mn", (1 - c) * deltas, x)
+
+
+def state_sensitivities(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
+                        W_x: torch.Tensor) -> torch.Tensor:
+    """Question 1.2.1 (c), forward mode: ``P[t] = dh[t]/dW_x`` for every step, shape
+    ``(T, m, m, n)`` (``P[t][j, a, b] = dh_j[t]/d(W_x)_ab``), by the recursion
+
+        P[t] = diag(1 - c[t]) (I kron x[t]^T) + J[t] P[t-1],   P[0] = 0,
+
+    that is ``P[t][j, a, b] = (1 - c_j[t]) [j = a] x_b[t] + sum_i J[t][j, i] P[t-1][i, a, b]``
+    with ``J[t]`` the step Jacobian (:func:`step_jacobian`)."""
+    h, c = forward(x, W_c, W_h, W_x)
+    m, n = W_x.shape
+    eye = torch.eye(m, dtype=x.dtype)
+    P = x.new_zeros(m, m, n)
+    out = []
+    for t in range(len(x)):
+        direct = (1 - c[t])[:, None, None] * eye[:, :, None] * x[t]
+        if t == 0:
+            P = direct  # h[0] = 0 does not depend on W_x
+        else:
+            J = step_jacobian(x[t], h[t - 1], W_c, W_h, W_x)
+            P = direct + torch.einsum("ji,iab->jab", J, P)
+        out.append(P)
+    return torch.stack(out)
+
+
+def grad_W_x_forward(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
+                     W_x: torch.Tensor, dl_dh: torch.Tensor) -> torch.Tensor:
+    """Question 1.2.1 (c), forward mode: ``dl/dW_x = sum_t dl_dh[t]^T dh[t]/dW_x`` from the
+    direct partials ``dl_dh`` ``(T, m)`` and :func:`state_sensitivities`; the same
+    ``(m, n)`` matrix as :func:`grad_W_x`, at ``m`` times the cost."""
+    P = state_sensitivities(x, W_c, W_h, W_x)
+    if dl_dh.shape != P.shape[:2]:
+        raise ValueError(f"dl_dh must have shape {tuple(P.shape[:2])}, "
+                         f"got {tuple(dl_dh.shape)}")
+    return torch.einsum("tj,tjab->ab", dl_dh, P)
+
+
+def jacobian_bound(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,
+                   W_h: torch.Tensor, W_x: torch.Tensor) -> float:
+    """Question 1.2.1 (d), the proved bound on one step Jacobian's infinity norm (the
+    largest absolute row sum):
+
+        ||J[t]||_inf <= max_j c_j[t] + 1/4 ||h[t-1] - W_x x[t]||_inf ||W_h||_inf
+
+    since row j of ``J = diag(c) + diag((h - W_x x) * c * (1 - c)) W_h`` sums to at most
+    ``c_j + |h_j - (W_x x)_j| c_j (1 - c_j) ||W_h||_inf`` and ``c (1 - c) <= 1/4``."""
+    if x_t.dim() != 1 or h_prev.dim() != 1:
+        raise ValueError("x_t and h_prev must be vectors")
+    _check(x_t[None], W_c, W_h, W_x)
+    if h_prev.shape != (W_x.shape[0],):
+        raise ValueError(f"h_prev must have shape ({W_x.shape[0]},), got {tuple(h_prev.shape)}")
+    c = torch.sigmoid(W_c @ x_t + W_h @ h_prev)
+    gap = (h_prev - W_x @ x_t).abs().max()
+    return (c.max() + gap * torch.linalg.matrix_norm(W_h, ord=float("inf")) / 4).item()
+
+
+def state_bound(x: torch.Tensor, W_x: torch.Tensor) -> torch.Tensor:
+    """Question 1.2.1 (d), the proved bound on the state: ``max_{s <= t} ||W_x x[s]||_inf``
+    for every step ``t`` (0-based rows), shape ``(T,)``. Each ``h_j[t]`` is a convex
+    combination of ``h_j[t-1]`` and ``(W_x x[t])_j`` (the gate lies in (0, 1)) and
+    ``h[0] = 0``, so ``||h[t]||_inf`` never exceeds it, whatever ``W_c`` and ``W_h``."""
+    for name, value in [("x", x), ("W_x", W_x)]:
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        if value.dim() != 2:
+            raise ValueError(f"{name} must be a matrix, got shape {tuple(value.shape)}")
+    if x.shape[1] != W_x.shape[1]:
+        raise ValueError(f"x must have shape (T, {W_x.shape[1]}) to match W_x, "
+                         f"got {tuple(x.shape)}")
+    return torch.cummax((x @ W_x.T).abs().amax(1), 0).values
 
 
 def jacobian_norms(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,

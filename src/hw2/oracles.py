@@ -14,7 +14,7 @@ from torch.nn import functional as F
 from .attention_rnn import AttentionRNN
 
 __all__ = ["attention_state_grads", "attention_step_jacobian", "conv1d_grads",
-           "gated_grads", "gated_step_jacobian", "max_diff"]
+           "gated_grads", "gated_state_sensitivities", "gated_step_jacobian", "max_diff"]
 
 
 def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -50,6 +50,23 @@ def gated_grads(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torc
         states.append(prev)
     (torch.stack(states) * g).sum().backward()
     return Wx.grad, torch.stack([s.grad for s in states])
+
+
+def gated_state_sensitivities(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
+                              W_x: torch.Tensor) -> torch.Tensor:
+    """1.2.1(c), forward mode: ``dh[t]/dW_x`` for every step, ``(T, m, m, n)``, autograd's
+    Jacobian of the gated cell's states (its two equations run again) with respect to
+    ``W_x``."""
+
+    def states(Wx: torch.Tensor) -> torch.Tensor:
+        out, prev = [], x.new_zeros(W_x.shape[0])
+        for x_t in x:
+            c_t = torch.sigmoid(W_c @ x_t + W_h @ prev)
+            prev = c_t * prev + (1 - c_t) * (Wx @ x_t)
+            out.append(prev)
+        return torch.stack(out)
+
+    return jacobian(states, W_x)
 
 
 def gated_step_jacobian(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,

@@ -31,7 +31,8 @@ from matplotlib.text import Text
 
 __all__ = ["MIN_PT", "PHONE_MEDIA", "PHONE_WIDTH", "channel_labels", "curves",
            "figure_html", "keep_layout", "least_text", "matrix", "norm_curves",
-           "phone_layout", "running_mean", "smallest_text_pt", "style"]
+           "phone_layout", "running_mean", "smallest_text_pt", "style",
+           "window_exits"]
 
 PAGE_WIDTH = 7.5  # inches: a figure this wide fits the book's text column
 PHONE_WIDTH = 3.4  # inches: a plot's phone rendering, shown 290-360 CSS px wide
@@ -82,13 +83,19 @@ def _show_as_html(*_: object) -> None:
 def matrix(M: torch.Tensor | np.ndarray, ax: plt.Axes, title: str, xlabel: str, ylabel: str,
            xticklabels: Sequence[str] | None = None,
            yticklabels: Sequence[str] | None = None, aspect: str = "equal",
-           groups: int | None = None) -> None:
+           groups: int | None = None, colorbar_label: str | None = None) -> None:
     """Show a matrix as an image with a diverging colour map centred on zero; a line
-    after every ``groups`` columns separates blocks (for example channels)."""
+    after every ``groups`` columns separates blocks (for example channels). With
+    ``colorbar_label``, a colour bar so labelled stands right of the axes: drawn inside
+    ``ax`` (an inset), so that :func:`phone_layout` can still restack the figure."""
     M = np.asarray(M.detach() if isinstance(M, torch.Tensor) else M, dtype=float)
     bound = float(np.abs(M).max()) or 1.0
-    ax.imshow(M, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest",
-              aspect=aspect)
+    image = ax.imshow(M, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest",
+                      aspect=aspect)
+    if colorbar_label is not None:
+        bar = ax.figure.colorbar(image, cax=ax.inset_axes([1.02, 0.0, 0.025, 1.0]))
+        bar.set_label(colorbar_label)
+        bar.ax.tick_params(labelsize=MIN_PT)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -110,23 +117,47 @@ def channel_labels(channels: int, width: int, name: str) -> list[str]:
 
 
 def norm_curves(runs: dict[str, torch.Tensor], ylabel: str, band: bool = True,
-                dashed: Sequence[str] = ()) -> tuple[plt.Figure, dict[str, torch.Tensor]]:
+                dashed: Sequence[str] = (), window: tuple[float, float] | None = None
+                ) -> tuple[plt.Figure, dict[str, torch.Tensor]]:
     """Jacobian norms over time, one curve per name: the median over the rows (seeds) of
     ``runs[name]`` ``(seeds, T)`` on a log scale, with the min-max band when ``band``;
-    the legend sits below the axes, readable on a phone. Returns the figure and the
-    medians."""
+    the legend sits below the axes, readable on a phone. With ``window = (low, high)``
+    the y axis shows only that range, and a median that leaves it is marked by a
+    triangle on the edge it crosses, at the first step outside (see
+    :func:`window_exits`). Returns the figure and the medians."""
+    if window is not None and not 0 < window[0] < window[1]:
+        raise ValueError(f"window must be (low, high) with 0 < low < high, got {window!r}")
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
     medians = {}
     for name, norms in runs.items():
         medians[name] = norms.median(0).values
         steps = range(1, norms.shape[1] + 1)
-        ax.semilogy(steps, medians[name], label=name, ls="--" if name in dashed else "-")
+        (line,) = ax.semilogy(steps, medians[name], label=name,
+                              ls="--" if name in dashed else "-")
         if band:
-            ax.fill_between(steps, norms.min(0).values, norms.max(0).values, alpha=0.15)
+            ax.fill_between(steps, norms.min(0).values, norms.max(0).values, alpha=0.15,
+                            color=line.get_color())
+        if window is not None:
+            for edge, step in zip(window, window_exits(medians[name], window)):
+                if step is not None:
+                    ax.plot([step], [edge], marker="v" if edge == window[0] else "^",
+                            ms=9, color=line.get_color(), clip_on=False, zorder=5)
+    if window is not None:
+        ax.set_ylim(*window)
     ax.set(xlabel="steps T", ylabel=ylabel)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=min(len(runs), 3))
     fig.tight_layout()
     return fig, medians
+
+
+def window_exits(values: torch.Tensor | Sequence[float], window: tuple[float, float]
+                 ) -> tuple[int | None, int | None]:
+    """The first step (1-based) at which ``values`` fall below ``window[0]`` and the first
+    at which they rise above ``window[1]``; None where they never do."""
+    v = np.asarray(values, dtype=float)
+    below, above = np.flatnonzero(v < window[0]), np.flatnonzero(v > window[1])
+    return (int(below[0]) + 1 if below.size else None,
+            int(above[0]) + 1 if above.size else None)
 
 
 def running_mean(values: Sequence[float], width: int = 25) -> np.ndarray:
