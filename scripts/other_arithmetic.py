@@ -26,6 +26,7 @@ from myst_nb.core.read import read_myst_markdown_notebook
 from nbclient import NotebookClient
 
 from hw2 import arithmetic, loss_curves, spikes
+from hw2.runtime import setup
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "book" / "loss_curves.md"
@@ -48,6 +49,7 @@ def glued(nb: nbformat.NotebookNode) -> dict[str, str]:
 
 
 def main(settings: list[str]) -> int:
+    setup(threads=1)  # as every run of the book: a run here is the page's run
     build = arithmetic.resolve()
     settings = settings or [s for s in arithmetic.SETTINGS if s != build]
     book_run = loss_curves.train(loss_curves.SECTION8, arithmetic=build)[1]  # build's cache

@@ -40,8 +40,8 @@ def test_removal_counts_count_each_outcome():
     rows = [_row(), _row("test", 7, removed=False, all_removed=False),
             _row(later=(0.4, 1.5, 1.6))]
     counts = report.removal_counts(rows)
-    assert counts == {"n_jumps": 3, "n_removed": 2, "n_later": 1, "n_all_removed": 2}
-    assert report.removal_counts([]) == {"n_jumps": 0, "n_removed": 0, "n_later": 0,
+    assert counts == {"n_explained": 3, "n_removed": 2, "n_later": 1, "n_all_removed": 2}
+    assert report.removal_counts([]) == {"n_explained": 0, "n_removed": 0, "n_later": 0,
                                          "n_all_removed": 0}
 
 

@@ -103,7 +103,7 @@ def removal_counts(rows: list[dict]) -> dict:
     replays jump again in the epochs after, and how many jumps capping every update
     of the epoch removes, by glue name."""
     removed = [r for r in rows if r["removed"]]
-    return {"n_jumps": len(rows), "n_removed": len(removed),
+    return {"n_explained": len(rows), "n_removed": len(removed),
             "n_later": sum(_jumps_later(r) for r in removed),
             "n_all_removed": sum(r["all_removed"] for r in rows)}
 
