@@ -3,9 +3,16 @@ configuration and of the fix, from scratch, on one thread, in each arithmetic se
 (:mod:`hw2.arithmetic`), one after the other; prints the time of each and what pinning
 the arithmetic costs (pinned ÷ native, measured in this process's run). Not a test.
 
-    python benchmarks/loss_curves.py            # measure
-    python benchmarks/loss_curves.py --record   # also record the pinned section run's
-                                                # fingerprint in hw2/manifests/
+    python benchmarks/loss_curves.py               # measure
+    python benchmarks/loss_curves.py --record      # also record the pinned section run's
+                                                   # fingerprint in hw2/manifests/
+    python benchmarks/loss_curves.py --candidates  # the simple fixes tried, on the
+                                                   # development data seeds
+
+``--candidates`` runs each one-change candidate for practical C's simple fix on the
+development data seeds (``hw2.spikes_report.DEV_SEEDS``; the chapter reports the chosen
+one on the held-out seeds) in the book's arithmetic, two worker processes, and prints
+each seed's max rise and final test accuracy and how many seeds meet the rule.
 
 The record is what the chapter compares a rebuild with: a pinned run on another x86 CPU
 should have the same fingerprint (same torch version).
@@ -19,16 +26,42 @@ import json
 import torch
 
 from hw2 import arithmetic, loss_curves, spikes
-from hw2.sources import PACKAGE_DIR
+from hw2.exec_report import RECORD
+from hw2.spikes_report import DEV_SEEDS
 
-RECORD = PACKAGE_DIR / "manifests" / "loss_curves_pinned.json"
+# The simple fixes tried: one change each to the section's procedure.
+CANDIDATES = {
+    "cosine from lr 1e-3": loss_curves.Config(schedule="cosine"),
+    "lr 5e-4": loss_curves.Config(lr=5e-4),
+    "lr 3e-4": loss_curves.Config(lr=3e-4),
+    "cosine from lr 3e-4": loss_curves.Config(lr=3e-4, schedule="cosine"),
+    "cosine from lr 5e-4": loss_curves.Config(lr=5e-4, schedule="cosine"),
+}
+
+
+def candidates() -> None:
+    """Each candidate of :data:`CANDIDATES` on the development data seeds."""
+    for name, config in CANDIDATES.items():
+        runs = loss_curves.train_many([dict(config=config, data_seed=s)
+                                       for s in DEV_SEEDS])
+        rows = [spikes.summary(h) for _, h in runs]
+        print(f"{name}: meets the rule on {sum(r['passes'] for r in rows)} of "
+              f"{len(rows)} seeds")
+        for seed, r in zip(DEV_SEEDS, rows):
+            print(f"    seed {seed:2}: max rise {max(r['rise_train'], r['rise_test']):.2f}, "
+                  f"final test accuracy {r['final_acc']:.1%}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--record", action="store_true",
                         help="record the pinned section run's fingerprint")
+    parser.add_argument("--candidates", action="store_true",
+                        help="the simple fixes tried, on the development data seeds")
     args = parser.parse_args()
+    if args.candidates:
+        candidates()
+        return
     seconds = {}
     for setting in arithmetic.SETTINGS:
         for name, config in [("section", loss_curves.SECTION8), ("fix", loss_curves.FIX)]:

@@ -79,6 +79,11 @@ def test_exercises_quote_figures_inline_and_unknown_directives_stop():
                               "Caption.\n```", book())
     assert figure.startswith(r"![A \[box\]](data:image/svg+xml;base64,")
     assert figure.endswith("*Figure 1.* Caption.")
+    homework = book()
+    text = notebook.directives("```{exercise} 1.3.1\n:label: ex-b\n:nonumber:\n\nWhy?\n```"
+                               "\n\n```{solution-start} ex-b\n```", homework)
+    assert text.startswith("> **Exercise 1.3.1.**\n>\n> Why?")  # its label, no number
+    assert text.endswith(notebook.START + "1.3.1")  # its solution is named alike
     with pytest.raises(ValueError, match="note"):
         notebook.directives("```{note}\nx\n```", book())
     with pytest.raises(ValueError, match="unclosed"):

@@ -1,5 +1,5 @@
 """hw2.spikes: the spike metric and practical C's rule, the jumps, the counterfactual
-replays that explain them, and the sentences chosen from a run's numbers."""
+replays that explain them."""
 
 from __future__ import annotations
 

@@ -201,7 +201,13 @@ def directives(text: str, book: Book) -> str:
             raise ValueError(f"{book.docname}: unclosed {{{name}}} directive")
         i += 1
         body_text = "\n".join(body).strip("\n")
-        if name == "exercise":
+        if name == "exercise" and "nonumber" in options:
+            # Its title is its number (the homework's label: 1.3.1, A.6), for its
+            # solution too.
+            book.exercises.setdefault(options.get("label", ""), arg)
+            quoted = "\n".join(f"> {line}".rstrip() for line in body_text.split("\n"))
+            out.append(f"> **Exercise {arg}.**\n>\n{quoted}")
+        elif name == "exercise":
             number = _number(book.exercises, "exercise", book, options.get("label", ""))
             # An exercise without a number goes by its title: "Exercise 1.1(a)".
             title = f" ({arg})" if arg and arg != number else ""

@@ -13,8 +13,7 @@ Theory:
 - :mod:`hw2.loss_curves`: the spiky LSTM run, its replay, the fix (1.3, C).
 - :mod:`hw2.spikes`: what the runs show: the spike metric and rule, the jumps explained by
   counterfactual replays, the figures (1.3, C).
-- :mod:`hw2.spikes_report`: what the chapter says of them: its runs, sentences, tables and
-  glued numbers (1.3, C).
+- :mod:`hw2.spikes_report`: the chapter's runs, tables and glued numbers (1.3, C).
 
 Practice:
 

@@ -1,7 +1,7 @@
 """Theory 1.3 and practical C, read from the runs of :mod:`hw2.loss_curves`: the spike
 metric and practical C's rule, the jumps and the counterfactual replays that explain
-them (question 1.3.1), the big steps, and the figures. What the chapter says of them
-(its sentences, tables and the numbers it glues) is :mod:`hw2.spikes_report`.
+them (question 1.3.1), the big steps, and the figures. The tables and the numbers the
+chapter glues are :mod:`hw2.spikes_report`.
 
 Nothing here changes a training result: a trained run's cache key follows only what
 its trainer can reach (:mod:`hw2.sources`), and that is in :mod:`hw2.loss_curves`.
@@ -34,7 +34,7 @@ from .temporal_order import decode
 __all__ = ["BAR", "BIG", "CURVES", "FINAL_ACC", "JUMP", "LEARNED", "big_steps",
            "explain_jump", "explain_jumps", "fingerprint", "first_perfect_epoch", "jumps",
            "jumps_of", "max_rise", "max_rise_epoch", "passes", "plot_curves",
-           "plot_histograms", "plot_jump", "plot_states", "plot_steps",
+           "plot_histograms", "plot_jump", "plot_seeds", "plot_states", "plot_steps",
            "plot_weight_norms", "summary"]
 
 
@@ -207,6 +207,39 @@ def plot_curves(h: History, title: str = ""):
     fig.axes[1].set_ylim(0, 102)
     if title:
         fig.suptitle(title, y=1.02)
+    return fig
+
+
+def plot_seeds(runs: dict[str, list[History]], seeds: Iterable[int] | None = None):
+    """Procedures over several data seeds against practical C's rule: for each
+    procedure (``runs``: name -> one history per seed), the max rise of the higher
+    plotted curve (left) and the last epoch's test accuracy (right) per seed, with
+    the rule's limits dashed."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import PAGE_WIDTH
+
+    if not runs or not all(runs.values()):
+        raise ValueError("runs: need at least one procedure with at least one run")
+    n = len(next(iter(runs.values())))
+    seeds = list(range(n)) if seeds is None else list(seeds)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 2.8))
+    width = 0.8 / len(runs)
+    for k, (name, hs) in enumerate(runs.items()):
+        at = np.arange(len(hs)) + (k - (len(runs) - 1) / 2) * width
+        rises = [max(max_rise(h.train_loss), max_rise(h.test_loss)) for h in hs]
+        left.bar(at, rises, width, label=name)
+        right.plot(at, [100 * h.test_acc[-1] for h in hs], "o", label=name)
+    for ax, limit, label in [(left, BAR, "max rise (both curves)"),
+                             (right, 100 * FINAL_ACC, "final test accuracy (%)")]:
+        ax.axhline(limit, color="0.3", ls="--", lw=1)
+        ax.set_xticks(range(n))
+        ax.set_xticklabels([str(s) for s in seeds])
+        ax.set_xlabel("data seed")
+        ax.set_ylabel(label)
+    left.legend(loc="upper right")
+    fig.suptitle("Each fix on the held-out data seeds (dashed: the rule's limits)")
+    fig.tight_layout()
     return fig
 
 
