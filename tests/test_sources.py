@@ -68,7 +68,7 @@ from hw2.echo import train_echo
 def test_dependencies_follow_imports_inside_the_package():
     assert sources.dependencies(["echo"]) == ["cache", "checks", "echo", "runtime", "sources"]
     assert sources.dependencies(["hw2.diagrams"]) == ["diagrams", "plotting"]
-    assert sources.dependencies(["hw2.words"]) == ["words"]
+    assert sources.dependencies(["hw2.checks"]) == ["checks"]
     with pytest.raises(ValueError, match="name"):
         sources.module_path("nonexistent")
     with pytest.raises(TypeError, match="name"):

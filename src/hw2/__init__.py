@@ -42,7 +42,6 @@ Shared:
 - :mod:`hw2.sources`: which modules a page or trainer runs, and their fingerprint.
 - :mod:`hw2.arithmetic`: named floating-point settings, so a chaotic run is the same on
   every x86 CPU.
-- :mod:`hw2.words`: English for sentences that code builds (none, one, many).
 """
 
 __version__ = "0.1.0"
