@@ -49,18 +49,24 @@ def forward(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
     return torch.stack(hs), torch.stack(cs)
 
 
+def _step_gate(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,
+               W_h: torch.Tensor, W_x: torch.Tensor) -> torch.Tensor:
+    """The gate ``c[t]`` of one step, its arguments checked."""
+    if x_t.dim() != 1 or h_prev.dim() != 1:
+        raise ValueError("x_t and h_prev must be vectors")
+    _check(x_t[None], W_c, W_h, W_x)
+    if h_prev.shape != (W_x.shape[0],):
+        raise ValueError(f"h_prev must have shape ({W_x.shape[0]},), got {tuple(h_prev.shape)}")
+    return torch.sigmoid(W_c @ x_t + W_h @ h_prev)
+
+
 def step_jacobian(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,
                   W_h: torch.Tensor, W_x: torch.Tensor) -> torch.Tensor:
     """Question 1.2.1 (d): the ``(m, m)`` matrix
 
         dh[t]/dh[t-1] = diag(c) + diag((h[t-1] - W_x x[t]) * c * (1 - c)) W_h
     """
-    if x_t.dim() != 1 or h_prev.dim() != 1:
-        raise ValueError("x_t and h_prev must be vectors")
-    _check(x_t[None], W_c, W_h, W_x)
-    if h_prev.shape != (W_x.shape[0],):
-        raise ValueError(f"h_prev must have shape ({W_x.shape[0]},), got {tuple(h_prev.shape)}")
-    c = torch.sigmoid(W_c @ x_t + W_h @ h_prev)
+    c = _step_gate(x_t, h_prev, W_c, W_h, W_x)
     slope = (h_prev - W_x @ x_t) * c * (1 - c)
     return torch.diag(c) + slope[:, None] * W_h
 
@@ -138,12 +144,7 @@ def jacobian_bound(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,
 
     since row j of ``J = diag(c) + diag((h - W_x x) * c * (1 - c)) W_h`` sums to at most
     ``c_j + |h_j - (W_x x)_j| c_j (1 - c_j) ||W_h||_inf`` and ``c (1 - c) <= 1/4``."""
-    if x_t.dim() != 1 or h_prev.dim() != 1:
-        raise ValueError("x_t and h_prev must be vectors")
-    _check(x_t[None], W_c, W_h, W_x)
-    if h_prev.shape != (W_x.shape[0],):
-        raise ValueError(f"h_prev must have shape ({W_x.shape[0]},), got {tuple(h_prev.shape)}")
-    c = torch.sigmoid(W_c @ x_t + W_h @ h_prev)
+    c = _step_gate(x_t, h_prev, W_c, W_h, W_x)
     gap = (h_prev - W_x @ x_t).abs().max()
     return (c.max() + gap * torch.linalg.matrix_norm(W_h, ord=float("inf")) / 4).item()
 
