@@ -37,11 +37,14 @@ def test_attention_shapes(case):
         torch.testing.assert_close(a.sum(1), torch.ones(len(x), dtype=x.dtype))
 
 
+@pytest.mark.parametrize("jacobian", [attention_rnn.step_jacobian,
+                                      attention_rnn.step_jacobian_softmax])
 @given(attention_case(), st.data())
-def test_attention_step_jacobian_matches_autograd(case, data):
+def test_attention_step_jacobian_matches_autograd(jacobian, case, data):
+    """Both written forms: the column-times-row one and the softmax-Jacobian one."""
     model, x, _ = case
     t = data.draw(st.integers(1, len(x) - 1))
-    torch.testing.assert_close(attention_rnn.step_jacobian(model, x, t),
+    torch.testing.assert_close(jacobian(model, x, t),
                                oracles.attention_step_jacobian(model, x, t))
 
 
@@ -117,14 +120,6 @@ def test_with_weights_and_the_step_jacobian_at_one_step():
     assert torch.allclose(at, attention_rnn.step_jacobian(model, xs, 4))
     with pytest.raises(ValueError, match="Q must hold 3"):
         attention_rnn.with_weights(Q[:2], K, V, 2)
-
-
-@given(attention_case(), st.data())
-def test_softmax_form_of_the_step_jacobian_matches_autograd(case, data):
-    model, x, _ = case
-    t = data.draw(st.integers(1, len(x) - 1))
-    torch.testing.assert_close(attention_rnn.step_jacobian_softmax(model, x, t),
-                               oracles.attention_step_jacobian(model, x, t))
 
 
 def test_softmax_form_needs_a_previous_state():
