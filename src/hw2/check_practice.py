@@ -20,7 +20,7 @@ import numpy as np
 from torch import nn
 
 from . import check_cnn
-from .echo import HOMEWORK, homework_strings
+from .echo import HOMEWORK, first_difference, homework_strings
 from .workbook import Failure, Report, call, question
 
 __all__ = ["cnn_model", "echo_model", "echo_variable_delay_model", "spike_free"]
@@ -200,8 +200,7 @@ def _echo(model: object, strings: Iterator[tuple[str, int]], lengths: str,
     notes += tally.patterns()
     errors, s, d, result = tally.typical()
     expected = s if d == 0 else s[:-d]
-    where = next(i + d for i, a in enumerate(expected)
-                 if i + d >= len(result) or result[i + d] != a)
+    where = first_difference(s, d, result)
     failure = Failure(f"accuracy {accuracy:.4f}, the homework needs more than {bar:g}",
                       {"s": s, "delay": d} if with_delay else {"s": s},
                       label=f"A typical failing string ({errors} wrong, the median of "
