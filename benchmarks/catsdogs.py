@@ -11,7 +11,7 @@ and bf16 where it has bf16 units), then trains the book's recipe for ``--epochs`
 exactly as the book does and prints its training throughput (``train_flops`` over the
 training steps' seconds: model FLOPs per image, counted by ``torch.utils.flop_counter``,
 times images per second) as a fraction of the peak of the precision in use and of the
-best native peak. ``--plain-malloc`` trains without :func:`hw2.runtime.kept_memory`, as
+best native peak. ``--plain-malloc`` trains without :func:`hw2.book.memory.kept_memory`, as
 glibc's malloc does by default, to measure what keeping freed memory pays.
 
 ``--recipes`` trains whole recipes from scratch for each seed and records, in

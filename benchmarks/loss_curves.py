@@ -26,7 +26,7 @@ import json
 import torch
 
 from hw2 import arithmetic, loss_curves, spikes
-from hw2.exec_report import RECORD
+from hw2.book.exec_report import RECORD
 from hw2.spikes_report import DEV_SEEDS
 
 # The simple fixes tried: one change each to the section's procedure.

@@ -1,6 +1,6 @@
 import os
 
-from hw2 import cache
+from hw2.book import cache
 
 
 def test_cached_runs_once_and_keys_on_arguments(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""hw2.check.cnn_model (hw2.check_cnn), on CNNs built like students' answers: a layer
+"""hw2.check.cnn_model (hw2.check.cnn), on CNNs built like students' answers: a layer
 counts only if the forward pass runs it, heads are read as two scores, one logit or one
 probability (and the report says which), non-finite outputs fail with their count, and
 a model torch.fx cannot trace is still read from its run."""

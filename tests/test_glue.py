@@ -1,4 +1,4 @@
-"""hw2.glue: myst-nb's glue in the book, harmless without it."""
+"""hw2.book.glue: myst-nb's glue in the book, harmless without it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hw2 import glue as glue_module
-from hw2.glue import GLUED, glue, glue_all
+from hw2.book import glue as glue_module
+from hw2.book.glue import GLUED, glue, glue_all
 
 
 def test_glue_without_myst_nb_keeps_the_value(monkeypatch):

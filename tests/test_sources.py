@@ -1,4 +1,4 @@
-"""hw2.sources and the book's extension: an edit re-runs exactly what runs the edited module."""
+"""hw2.book.sources and the book's extension: an edit re-runs exactly what it can change."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hw2 import cache, catsdogs, echo, loss_curves, sources
+from hw2 import catsdogs, echo, loss_curves
+from hw2.book import cache, sources
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -35,10 +36,28 @@ from hw2.conv import conv_output_shape
 import hw2.diagrams as d
 from hw2x import nothing
 """
-    assert sources.imported_modules(code) == {"__init__", "echo", "plotting", "conv",
-                                              "diagrams"}
-    inside = "from . import plotting\nfrom .cache import cached\nfrom .runtime import Timer\n"
-    assert sources.imported_modules(inside) == {"plotting", "cache", "runtime"}
+    assert sources.imported_modules(code) == {"__init__", "echo", "plotting", "conv", "diagrams"}
+    inside = "from . import plotting\nfrom .book.cache import cached\nfrom .runtime import Timer\n"
+    assert sources.imported_modules(inside, package=[]) == {
+        "plotting",
+        "book",
+        "book.cache",
+        "runtime",
+    }
+    assert sources.imported_modules(inside) == set()  # outside the package: not hw2's
+    # In a subpackage, "." is that subpackage and ".." is hw2.
+    nested = "from . import engine\nfrom ..echo import HOMEWORK\nfrom .. import conv\n"
+    assert sources.imported_modules(nested, package=["check"]) == {
+        "check",
+        "check.engine",
+        "echo",
+        "conv",
+    }
+    assert sources.imported_modules("from hw2.check import cnn") == {
+        "__init__",
+        "check",
+        "check.cnn",
+    }
     assert sources.imported_modules("import numpy") == set()
 
 
@@ -59,16 +78,23 @@ tags: [remove-cell]
 from hw2.echo import train_echo
 ```
 """
-    assert sources.imported_modules(sources.page_code(text, ".md")) == {"__init__", "conv",
-                                                                         "echo"}
+    assert sources.imported_modules(sources.page_code(text, ".md")) == {"__init__", "conv", "echo"}
     with pytest.raises(ValueError, match="suffix"):
         sources.page_code(text, ".rst")
 
 
 def test_dependencies_follow_imports_inside_the_package():
-    assert sources.dependencies(["echo"]) == ["cache", "checks", "echo", "runtime", "sources"]
-    assert sources.dependencies(["hw2.diagrams"]) == ["diagrams", "plotting"]
-    assert sources.dependencies(["hw2.checks"]) == ["checks"]
+    assert sources.dependencies(["echo"]) == [
+        "_validate",
+        "book",
+        "book.cache",
+        "book.sources",
+        "echo",
+        "runtime",
+    ]
+    assert sources.dependencies(["hw2.diagrams"]) == ["book", "book.phone", "diagrams", "plotting"]
+    assert sources.dependencies(["hw2._validate"]) == ["_validate"]
+    assert sources.dependencies(["hw2.book.glue"]) == ["book.glue"]
     with pytest.raises(ValueError, match="name"):
         sources.module_path("nonexistent")
     with pytest.raises(TypeError, match="name"):
@@ -76,8 +102,9 @@ def test_dependencies_follow_imports_inside_the_package():
 
 
 def _snapshot():
-    pages = {p.name: hw2_sphinx.stamp_page(p.read_text(encoding="utf-8"), p.suffix)[0]
-             for p in PAGES}
+    pages = {
+        p.name: hw2_sphinx.stamp_page(p.read_text(encoding="utf-8"), p.suffix)[0] for p in PAGES
+    }
     keys = {name: cache.source_fingerprint(fn) for name, fn in TRAINERS.items()}
     return pages, keys
 
@@ -87,9 +114,14 @@ def _changed(before, after):
 
 
 def _pages_importing(module):
-    return {p.name for p in PAGES
-            if module in sources.dependencies(
-                sources.imported_modules(sources.page_code(p.read_text(), p.suffix)) or [])}
+    return {
+        p.name
+        for p in PAGES
+        if module
+        in sources.dependencies(
+            sources.imported_modules(sources.page_code(p.read_text(), p.suffix)) or []
+        )
+    }
 
 
 @pytest.fixture
@@ -125,19 +157,27 @@ def test_a_docstring_or_comment_in_catsdogs_retrains_nothing(package_copy):
     assert _changed(keys, keys2) == set()
     # The pages that run catsdogs.py run again (hw2.check reads its validation images).
     assert _changed(pages, pages2) == _pages_importing("catsdogs")
-    assert "catsdogs.ipynb" in _changed(pages, pages2) and "intro.md" not in _changed(
-        pages, pages2)
+    assert "catsdogs.ipynb" in _changed(pages, pages2) and "intro.md" not in _changed(pages, pages2)
 
 
 def test_code_the_trainer_never_reaches_retrains_nothing(package_copy):
     _, keys = _snapshot()
-    _edit(package_copy / "catsdogs.py", "if not images:\n        return []",
-          "if not images:\n        return list()")  # predict: code, but not training's
+    _edit(
+        package_copy / "catsdogs.py",
+        "if not images:\n        return []",
+        "if not images:\n        return list()",
+    )  # predict: code, but not training's
     _edit(package_copy / "spikes.py", "def max_rise(", "def max_rise(  ")
-    _edit(package_copy / "spikes.py", 'return float(np.max(_rises(losses)))',
-          'return float(_rises(losses).max())')  # a metric
-    _edit(package_copy / "loss_curves.py", 'return ", ".join(parts)',
-          'return ", ".join(part for part in parts)')  # describe: beside the trainer
+    _edit(
+        package_copy / "spikes.py",
+        "return float(np.max(_rises(losses)))",
+        "return float(_rises(losses).max())",
+    )  # a metric
+    _edit(
+        package_copy / "loss_curves.py",
+        'return ", ".join(parts)',
+        'return ", ".join(part for part in parts)',
+    )  # describe: beside the trainer
     assert ("catsdogs", "predict") not in sources.reachable("catsdogs", "train")
     assert _changed(keys, _snapshot()[1]) == set()
 
@@ -156,16 +196,20 @@ def test_a_change_to_the_fix_retrains_only_the_runs_that_use_it(package_copy):
     """(b): the fix's configuration is an argument of the runs that use it, and no part
     of the trainer's code, so editing it changes exactly those runs' keys."""
     lc, C = loss_curves, loss_curves.Config
-    runs = ([dict(config=c) for c in (lc.SECTION8, C(clip=1.0), C(lr=3e-4), lc.FIX)]
-            + [dict(config=lc.FIX, data_seed=seed) for seed in (11, 12)]
-            + [dict(config=lc.SECTION8, arithmetic="aten-default")])
+    runs = (
+        [dict(config=c) for c in (lc.SECTION8, C(clip=1.0), C(lr=3e-4), lc.FIX)]
+        + [dict(config=lc.FIX, data_seed=seed) for seed in (11, 12)]
+        + [dict(config=lc.SECTION8, arithmetic="aten-default")]
+    )
     before = [lc.train.key(**run) for run in runs]
     _, keys = _snapshot()
     _edit(package_copy / "loss_curves.py", "FIX = Config(lr=1.5e-3", "FIX = Config(lr=1.6e-3")
     assert _changed(keys, _snapshot()[1]) == set()  # the trainer's code is the same
     new_fix = replace(lc.FIX, lr=1.6e-3)  # what lc.FIX is after the edit
-    after = [lc.train.key(**{**run, "config": new_fix if run["config"] is lc.FIX
-                              else run["config"]}) for run in runs]
+    after = [
+        lc.train.key(**{**run, "config": new_fix if run["config"] is lc.FIX else run["config"]})
+        for run in runs
+    ]
     retrained = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
     assert retrained == [i for i, run in enumerate(runs) if run["config"] is lc.FIX]
 
@@ -184,7 +228,8 @@ def test_a_change_in_a_shared_function_reaches_every_user(package_copy):
     start = text.index("def pick_device(")
     body = text.index("\n", text.index('"""', text.index('"""', start) + 3)) + 1
     (package_copy / "runtime.py").write_text(
-        text[:body] + "    assert True\n" + text[body:])  # code every trainer runs
+        text[:body] + "    assert True\n" + text[body:]
+    )  # code every trainer runs
     assert _changed(keys, _snapshot()[1]) == set(TRAINERS) - {"catsdogs.load_tensors"}
 
 
@@ -202,9 +247,15 @@ def test_stamp_lands_in_the_first_code_cell_only():
     text = (ROOT / "book" / "intro.md").read_text()
     stamped, files = hw2_sphinx.stamp_page(text, ".md")
     assert stamped.count(hw2_sphinx.STAMP) == 1
-    assert {f.name for f in files} == {"__init__.py", "checks.py", "glue.py", "runtime.py"}
+    assert {str(f.relative_to(sources.PACKAGE_DIR)) for f in files} == {
+        "__init__.py",
+        "_validate.py",
+        "book/__init__.py",
+        "book/glue.py",
+        "runtime.py",
+    }
     assert len(stamped.splitlines()) == len(text.splitlines()) + 1  # one option line
-    fingerprint = sources.fingerprint(["hw2", "glue", "runtime"])
+    fingerprint = sources.fingerprint(["hw2", "book", "book.glue", "runtime"])
     assert f":{hw2_sphinx.STAMP}: {fingerprint} torch==" in stamped
     plain = "# no code\n"
     assert hw2_sphinx.stamp_page(plain, ".md") == (plain, [])

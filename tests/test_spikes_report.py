@@ -11,9 +11,10 @@ import pytest
 import torch
 
 from conftest import EASY
-from hw2 import exec_report, spikes
 from hw2 import loss_curves as lc
+from hw2 import spikes
 from hw2 import spikes_report as report
+from hw2.book import exec_report
 from hw2.loss_curves import FIX, SECTION8, History
 
 

@@ -8,7 +8,7 @@ again. While a page is read, :func:`_follow_package` therefore
 - notes every ``hw2`` module the page imports, directly or through other modules, as a
   Sphinx dependency of the page: Sphinx re-reads the page when one of them is newer
   than the page's last read;
-- writes the fingerprint of those modules' source (:func:`hw2.sources.fingerprint`)
+- writes the fingerprint of those modules' source (:func:`hw2.book.sources.fingerprint`)
   and the versions of the numerical packages (:data:`VERSIONED`) into the metadata of
   the page's first code cell, which jupyter-cache hashes: the executed copy is reused
   only while those modules and versions are unchanged.
@@ -39,7 +39,7 @@ import shutil
 from importlib import metadata
 from pathlib import Path
 
-from hw2 import sources
+from hw2.book import sources
 
 STAMP = "hw2_source"
 # Packages whose version changes what a page computes: a new version runs it again.

@@ -24,24 +24,23 @@ Practice:
 
 Workbook:
 
-- :mod:`hw2.check`: check your own answer to each question (one function per question).
-- :mod:`hw2.check_practice`: the checks of the practical parts (A, B, C), which
-  :mod:`hw2.check` re-exports; :mod:`hw2.check_cnn`: how the CNN's layers and outputs
-  are read.
-- :mod:`hw2.workbook`: the machinery of those checks: cases, shrinking, reports.
+- :mod:`hw2.check`: check your own answer to each question (one function per question);
+  written by chapter in :mod:`hw2.check.conv`, :mod:`hw2.check.rnn`,
+  :mod:`hw2.check.practice` and :mod:`hw2.check.cnn`, over the engine that tries cases,
+  shrinks failures and writes reports (:mod:`hw2.check.engine`).
 
 Shared:
 
-- :mod:`hw2.runtime`: seeding, threads, progress bars, timing (every page calls
+- :mod:`hw2.runtime`: seeding, threads, device, progress bars, timing (every page calls
   :func:`hw2.runtime.setup`).
 - :mod:`hw2.download`: the verified cats-vs-dogs downloader.
 - :mod:`hw2.plotting`: the book's plot style and figure helpers.
-- :mod:`hw2.glue`: myst-nb's glue in the book, harmless outside it.
-- :mod:`hw2.checks`: argument checks shared by every module.
-- :mod:`hw2.cache`: on-disk cache of trained results, keyed by what determines them.
-- :mod:`hw2.sources`: which modules a page or trainer runs, and their fingerprint.
 - :mod:`hw2.arithmetic`: named floating-point settings, so a chaotic run is the same on
-  every x86 CPU.
+  every x86 CPU (the loss-curves chapter's evidence rests on it).
+- ``hw2._validate``: the argument checks every module shares.
+
+The book's machinery (result cache, code fingerprints, glue, phone rendering, memory
+tuning, execution report) is in :mod:`hw2.book`; a student can skip it.
 """
 
 __version__ = "0.1.0"

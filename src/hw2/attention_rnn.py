@@ -20,7 +20,7 @@ import math
 import torch
 from torch import nn
 
-from .checks import check_int
+from ._validate import check_int
 
 __all__ = ["AttentionRNN", "flow_experiment", "grad_h", "jacobian_norms", "lag_jacobian",
            "step_jacobian", "step_jacobian_at", "step_jacobian_softmax",

@@ -13,7 +13,7 @@ The recipe is built for a 2-core CPU:
   views of each image (the image and its mirror image, whole and centrally cropped);
 - bf16 autocast where the processor has bf16 units (:func:`pick_precision`), fp32
   elsewhere, and the memory each step frees kept for the next
-  (:func:`hw2.runtime.kept_memory`); the history counts the compute spent
+  (:func:`hw2.book.memory.kept_memory`); the history counts the compute spent
   (``train_flops``).
 
 :func:`train` follows the book's contract: ``train(recipe, ..., seed, show)`` returns
@@ -39,10 +39,11 @@ from torch.nn import functional as F
 from torch.utils.data import Subset, random_split
 from torch.utils.flop_counter import FlopCounterMode
 
-from .cache import cached
-from .checks import check_int
+from ._validate import check_int
+from .book.cache import cached
+from .book.memory import kept_memory
 from .download import cats_and_dogs, identity
-from .runtime import Timer, kept_memory, native_bf16, pick_device, progress, using_threads
+from .runtime import Timer, native_bf16, pick_device, progress, using_threads
 
 __all__ = [
     "AIM_SECONDS",
@@ -436,7 +437,7 @@ def train(recipe: Recipe = RECIPE, data_dir: str | None = None, seed: int = 0,
     """Train ``recipe`` from scratch on ``device`` (see :func:`hw2.runtime.pick_device`)
     in ``precision`` (see :func:`pick_precision`: bf16 autocast where the processor has
     bf16 units) and ``threads`` torch threads (restored after), freed memory kept for
-    the next step (:func:`hw2.runtime.kept_memory`); returns
+    the next step (:func:`hw2.book.memory.kept_memory`); returns
     ``(model, history)``, the model on the CPU.
 
     ``history`` has per-epoch ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``

@@ -5,7 +5,7 @@ and the processor's share, the stem's cost, the numbers on the curves (A.6), the
 and figures, never sentences: the chapter's prose is written by hand.
 
 Nothing here changes a training result: the CNN's cache key follows only what
-:func:`hw2.catsdogs.train` can reach (:mod:`hw2.sources`), and none of this is.
+:func:`hw2.catsdogs.train` can reach (:mod:`hw2.book.sources`), and none of this is.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 from . import catsdogs
+from ._validate import check_int
 from .catsdogs import CLASSES, MEAN, STD, Recipe
-from .checks import check_int
 from .plotting import PAGE_WIDTH
 from .runtime import matmul_peak, pick_device
 

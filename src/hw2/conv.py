@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .checks import check_int
+from ._validate import check_int
 
 __all__ = [
     "conv1d",

@@ -32,7 +32,7 @@ from pathlib import Path
 import platformdirs
 from tqdm import tqdm
 
-from .checks import check_int
+from ._validate import check_int
 from .runtime import shows_progress
 
 __all__ = [

@@ -28,8 +28,8 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import IterableDataset
 
-from .cache import cached
-from .checks import check_int
+from ._validate import check_int
+from .book.cache import cached
 from .runtime import Timer, pick_device, progress
 
 __all__ = [

@@ -33,7 +33,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import arithmetic as arith
-from .cache import cached
+from .book.cache import cached
 from .runtime import Timer, pick_device, progress
 from .temporal_order import SYMBOLS, TemporalOrder, make_generators
 

@@ -1,5 +1,5 @@
 """What every page and trainer shares at run time: seeding, threads, device, progress,
-timing, memory.
+timing.
 
 One rule for devices: trainers take ``device=None``, which is :func:`pick_device`'s
 choice: ``HW2_DEVICE`` if set (the book build sets ``cpu``, so the book's numbers are
@@ -16,7 +16,6 @@ has come (k of n, elapsed, expected remaining).
 
 from __future__ import annotations
 
-import ctypes
 import math
 import os
 import platform
@@ -32,9 +31,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .checks import check_int
+from ._validate import check_int
 
-__all__ = ["Timer", "kept_memory", "matmul_peak", "native_bf16", "pick_device", "progress",
+__all__ = ["Timer", "matmul_peak", "native_bf16", "pick_device", "progress",
            "seed_everything", "set_threads", "setup", "shows_progress", "using_threads"]
 
 T = TypeVar("T")
@@ -80,58 +79,6 @@ def using_threads(threads: int) -> Iterator[int]:
         yield set_threads(threads)
     finally:
         torch.set_num_threads(before)
-
-
-# glibc's malloc parameters (mallopt(3)): what kept_memory sets, and what it puts back.
-M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
-KEPT = {M_MMAP_THRESHOLD: 256 << 20,  # blocks under 256 MiB come from the heap ...
-        M_TRIM_THRESHOLD: 1 << 30,    # ... which keeps up to 1 GiB free at its top
-        M_TOP_PAD: 256 << 20}         # and grows 256 MiB beyond each request
-GLIBC_DEFAULTS = {M_MMAP_THRESHOLD: 128 << 10, M_TRIM_THRESHOLD: 128 << 10,
-                  M_TOP_PAD: 128 << 10}  # as mallopt(3) documents them
-_kept_depth = 0  # kept_memory blocks open: the outermost one puts the defaults back
-
-
-def _glibc() -> ctypes.CDLL | None:
-    """The C library when it is glibc (Linux, not musl), else ``None``."""
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return None
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:
-        return None
-
-
-@contextmanager
-def kept_memory() -> Iterator[bool]:
-    """``with kept_memory(): ...``: freed memory stays in the process for the block.
-
-    A training step allocates and frees feature maps of megabytes. glibc's malloc maps
-    blocks above its threshold (at most 32 MiB) afresh and unmaps them when freed, and
-    trims its heap's free top back to the system; each step then pays page faults and
-    zeroing to get the same memory back (``benchmarks/catsdogs.py --plain-malloc``
-    measures what that costs the CNN). Inside the block, blocks under 256 MiB come from
-    the heap, which keeps up to 1 GiB free: the process holds its peak memory until the
-    block ends. When the outermost block ends, glibc's documented defaults are set again
-    (its threshold then stays fixed) and the free memory is returned. Yields whether the
-    setting took effect: ``False`` off glibc (macOS, musl, Windows), where nothing
-    changes.
-    """
-    global _kept_depth
-    libc = _glibc()
-    if libc is None:
-        yield False
-        return
-    took = all([libc.mallopt(param, value) == 1 for param, value in KEPT.items()])
-    _kept_depth += 1
-    try:
-        yield took
-    finally:
-        _kept_depth -= 1
-        if _kept_depth == 0:
-            for param, value in GLIBC_DEFAULTS.items():
-                libc.mallopt(param, value)
-            libc.malloc_trim(0)
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:

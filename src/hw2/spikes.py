@@ -4,7 +4,7 @@ them (question 1.3.1), the big steps, and the figures. The tables and the number
 chapter glues are :mod:`hw2.spikes_report`.
 
 Nothing here changes a training result: a trained run's cache key follows only what
-its trainer can reach (:mod:`hw2.sources`), and that is in :mod:`hw2.loss_curves`.
+its trainer can reach (:mod:`hw2.book.sources`), and that is in :mod:`hw2.loss_curves`.
 """
 
 from __future__ import annotations

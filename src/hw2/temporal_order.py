@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checks import check_int
+from ._validate import check_int
 
 __all__ = ["CLASSES", "LEVELS", "SYMBOLS", "Level", "TemporalOrder", "decode", "encode",
            "label_of", "make_generators"]

@@ -7,7 +7,7 @@ the book's Sphinx extension keys executed pages on it). For a trainer: the code 
 reach (:func:`code_fingerprint`), its own definition and every top-level definition of
 ``hw2`` it names, in its module or another, followed name by name, compared as syntax
 trees without docstrings: a comment, a docstring, or a figure or metric the trainer
-never calls changes nothing (:mod:`hw2.cache` keys trained results on it).
+never calls changes nothing (:mod:`hw2.book.cache` keys trained results on it).
 """
 
 from __future__ import annotations
@@ -25,59 +25,120 @@ __all__ = [
     "module_path", "page_code", "reachable",
 ]
 # Modules that store or locate results, never compute them: not followed.
-NOT_FOLLOWED = ("cache", "sources")
+NOT_FOLLOWED = ("book.cache", "book.sources")
 
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = Path(__file__).parent.parent  # hw2's folder
 # Lines that IPython reads but Python does not (magics, shell escapes).
 _MAGIC = re.compile(r"^[ \t]*[%!].*$", re.MULTILINE)
 # MyST notebook code cells: ```{code-cell} ... ``` (options and all).
 _CODE_CELL = re.compile(r"^(`{3,})\{code-cell\}[^\n]*\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
+def _file(short: str) -> Path | None:
+    """The file of module ``short`` (dotted, relative to ``hw2``; ``"__init__"`` is the
+    package's own), or None if ``hw2`` has no such module."""
+    if short == "__init__":
+        return PACKAGE_DIR / "__init__.py"
+    if not short or not all(part.isidentifier() for part in short.split(".")):
+        return None
+    base = PACKAGE_DIR.joinpath(*short.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
 def module_path(name: str) -> Path:
-    """The source file of module ``name`` (``"echo"`` or ``"hw2.echo"``; ``"hw2"`` is
-    the package's ``__init__``)."""
+    """The source file of module ``name`` (``"echo"``, ``"hw2.echo"``, ``"book.cache"``;
+    ``"hw2"`` is the package's ``__init__``, ``"check"`` the subpackage's)."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
-    short = name.removeprefix("hw2").removeprefix(".") or "__init__"
-    path = PACKAGE_DIR / f"{short}.py"
-    if "." in short or not path.is_file():
+    path = _file(_short(name))
+    if path is None:
         raise ValueError(f"name must name a module of hw2, got {name!r}")
     return path
 
 
+def _short(name: str) -> str:
+    """``name`` relative to ``hw2``: ``"hw2.book.cache"`` -> ``"book.cache"``."""
+    if name == "hw2":
+        return "__init__"
+    return name.removeprefix("hw2.") if name.startswith("hw2.") else name
+
+
 def _is_module(short: str) -> bool:
-    return (PACKAGE_DIR / f"{short}.py").is_file()
+    return _file(short) is not None
 
 
-def imported_modules(code: str) -> set[str]:
-    """The ``hw2`` modules that Python ``code`` imports, as short names (``"echo"``).
+def _package_of(short: str) -> list[str]:
+    """The package that module ``short`` sits in, as parts relative to ``hw2``."""
+    path = module_path(short)
+    parts = list(path.relative_to(PACKAGE_DIR).with_suffix("").parts)
+    return parts[:-1] if parts[-1] != "__init__" or len(parts) > 1 else []
+
+
+def _imported(node: ast.Import | ast.ImportFrom, package: list[str] | None) -> dict[str, str]:
+    """What one import statement binds to ``hw2`` modules: ``{local name: module}`` for
+    names bound to a module, plus ``{"": module}`` entries (keyed by the module) for
+    every module it runs. ``package`` is the importing module's package (None outside)."""
+    runs: dict[str, str] = {}
+    bound: dict[str, str] = {}
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            parts = alias.name.split(".")
+            if parts[0] == "hw2":
+                chain = [".".join(parts[1:i]) for i in range(2, len(parts) + 1)]
+                for short in ["__init__", *chain]:
+                    runs[short] = short
+                if alias.asname and len(parts) > 1:
+                    bound[alias.asname] = ".".join(parts[1:])
+        return {**{f"\0{k}": v for k, v in runs.items()}, **bound}
+    base = _from_base(node, package)
+    if base is None:
+        return {}
+    if node.level == 0:
+        runs["__init__"] = "__init__"
+    for i in range(1, len(base) + 1):
+        short = ".".join(base[:i])
+        if _is_module(short):
+            runs[short] = short
+    for alias in node.names:
+        short = ".".join([*base, alias.name])
+        if _is_module(short):
+            runs[short] = short
+            bound[alias.asname or alias.name] = short
+    return {**{f"\0{k}": v for k, v in runs.items()}, **bound}
+
+
+def _from_base(node: ast.ImportFrom, package: list[str] | None) -> list[str] | None:
+    """The ``hw2`` module a ``from ... import`` reads from, as parts relative to
+    ``hw2`` (``[]`` for ``hw2`` itself), or None if it is not one of ``hw2``'s."""
+    if node.level == 0:
+        parts = (node.module or "").split(".")
+        return parts[1:] if parts[0] == "hw2" else None
+    if package is None or node.level - 1 > len(package):
+        return None
+    return package[: len(package) - (node.level - 1)] + (
+        node.module.split(".") if node.module else []
+    )
+
+
+def imported_modules(code: str, package: list[str] | None = None) -> set[str]:
+    """The ``hw2`` modules that Python ``code`` runs by importing, as names relative to
+    ``hw2`` (``"echo"``, ``"book.glue"``; ``"__init__"`` for the package itself).
 
     ``from hw2 import echo``, ``from hw2.echo import f`` and, inside the package,
-    ``from .echo import f`` all import ``echo``. Importing ``hw2`` from outside runs
-    the package's ``__init__``, which is then included. Magic lines (``%``, ``!``) are
-    skipped.
+    ``from .echo import f`` all import ``echo``; importing ``hw2.book.glue`` also runs
+    ``hw2`` and ``hw2.book``. ``package`` is the importing module's package (parts
+    relative to ``hw2``; None for code outside it, whose relative imports are ignored).
+    Magic lines (``%``, ``!``) are skipped.
     """
     if not isinstance(code, str):
         raise TypeError(f"code must be a str, got {type(code).__name__}")
     found: set[str] = set()
     for node in ast.walk(ast.parse(_MAGIC.sub("", code))):
-        if isinstance(node, ast.Import):
-            parts = [a.name.split(".") for a in node.names if a.name.split(".")[0] == "hw2"]
-            named = [p[1] for p in parts if len(p) > 1]
-        elif isinstance(node, ast.ImportFrom):
-            path = (node.module or "").split(".") if node.module else []
-            if node.level == 1:  # relative: a module of the package importing another
-                parts, named = [], path[:1] or [a.name for a in node.names]
-            elif node.level == 0 and path[:1] == ["hw2"]:
-                parts, named = [path], path[1:2] or [a.name for a in node.names]
-            else:
-                continue
-        else:
-            continue
-        if parts:
-            found.add("__init__")
-        found.update(n for n in named if _is_module(n))
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update(v for k, v in _imported(node, package).items() if k.startswith("\0"))
     return found
 
 
@@ -108,7 +169,9 @@ def _strip_options(cell: str) -> str:
 
 def dependencies(modules: Iterable[str]) -> list[str]:
     """``modules`` and every ``hw2`` module they import, directly or not, sorted."""
-    todo = [module_path(m).stem for m in modules]
+    todo = [_short(m) for m in modules]
+    for name in todo:
+        module_path(name)  # an unknown name is an error
     seen: set[str] = set()
     while todo:
         name = todo.pop()
@@ -116,7 +179,7 @@ def dependencies(modules: Iterable[str]) -> list[str]:
             continue
         seen.add(name)
         text = module_path(name).read_text(encoding="utf-8")
-        todo.extend(imported_modules(text) - seen)
+        todo.extend(imported_modules(text, _package_of(name)) - seen)
     return sorted(seen)
 
 
@@ -159,20 +222,19 @@ def _module_names(name: str) -> tuple[dict[str, ast.AST], dict[str, tuple[str, s
                 for leaf in ast.walk(target):
                     if isinstance(leaf, ast.Name):
                         defs[leaf.id] = node
-        elif isinstance(node, ast.ImportFrom) and (node.level == 1 or (
-                node.level == 0 and (node.module or "").split(".")[0] == "hw2")):
-            source = (node.module or "").removeprefix("hw2").strip(".")
-            for alias in node.names:
+        elif isinstance(node, ast.ImportFrom):
+            base = _from_base(node, _package_of(name))
+            for alias in node.names if base is not None else ():
                 local = alias.asname or alias.name
-                if not source and _is_module(alias.name):  # from . import echo
-                    modules[local] = alias.name
-                elif source and _is_module(source):  # from .echo import train
-                    imported[local] = (source, alias.name)
+                if _is_module(".".join([*base, alias.name])):  # from . import echo
+                    modules[local] = ".".join([*base, alias.name])
+                elif base and _is_module(".".join(base)):  # from .echo import train
+                    imported[local] = (".".join(base), alias.name)
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 parts = alias.name.split(".")
-                if parts[0] == "hw2" and len(parts) == 2 and alias.asname:
-                    modules[alias.asname] = parts[1]
+                if parts[0] == "hw2" and len(parts) > 1 and alias.asname:
+                    modules[alias.asname] = ".".join(parts[1:])
     return defs, imported, modules
 
 
@@ -195,7 +257,8 @@ def reachable(module: str, name: str) -> dict[tuple[str, str], str]:
     followed through the module's own definitions, names imported from other ``hw2``
     modules and attributes of imported ``hw2`` modules (``runtime.progress``); the
     modules in :data:`NOT_FOLLOWED` are not."""
-    module = module_path(module).stem
+    module = _short(module)
+    module_path(module)  # an unknown name is an error
     tables: dict[str, tuple] = {}
     found: dict[tuple[str, str], str] = {}
     todo = [(module, name)]
@@ -229,8 +292,8 @@ _FINGERPRINTS: dict[tuple, str] = {}  # one per process, while the package's fil
 def code_fingerprint(module: str, name: str) -> str:
     """sha256 of what ``module.name`` can run (:func:`reachable`); parsed again only
     when a file of the package changed (its size or modification time)."""
-    files = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                  for p in sorted(PACKAGE_DIR.glob("*.py")))
+    files = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
+                  for p in sorted(PACKAGE_DIR.rglob("*.py")))
     memo = (module, name, str(PACKAGE_DIR), files)
     if memo not in _FINGERPRINTS:
         h = hashlib.sha256()

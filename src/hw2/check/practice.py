@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from torch import nn
 
-from . import check_cnn
-from .echo import HOMEWORK, first_difference, homework_strings
-from .workbook import Failure, Report, call, question
+from ..echo import HOMEWORK, first_difference, homework_strings
+from . import cnn
+from .engine import Failure, Report, call, question
 
 __all__ = ["cnn_model", "echo_model", "echo_variable_delay_model", "spike_free"]
 
@@ -31,9 +31,11 @@ def _instance(model: object, method: str, kind: str) -> None:
     follows in brackets in the message): a class passed for a trained instance is the
     commonest slip."""
     if isinstance(model, type):
-        raise TypeError(f"model must be a trained {kind} instance, got the class "
-                        f"{model.__name__} itself: pass the object you trained, "
-                        f"e.g. model = {model.__name__}(...); train it; then check(model)")
+        raise TypeError(
+            f"model must be a trained {kind} instance, got the class "
+            f"{model.__name__} itself: pass the object you trained, "
+            f"e.g. model = {model.__name__}(...); train it; then check(model)"
+        )
     if not callable(getattr(model, method.split("(")[0], None)):
         raise TypeError(f"model must have a method {method}, got {type(model).__name__}")
 
@@ -42,8 +44,7 @@ def _instance(model: object, method: str, kind: str) -> None:
 
 
 @question("A")
-def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = None
-              ) -> Report:
+def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = None) -> Report:
     """A: the homework's requirements of the CNN (at least two convolutions, batch norm,
     a non-linearity, pooling, a residual connection, a fully connected layer), counted
     from what the forward pass *runs*, and at least 75% accuracy on the homework's 500
@@ -55,34 +56,35 @@ def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = 
     one output per image in [0, 1] is the probability of "dog" (dog above 0.5); any
     other single output is a logit (dog above 0). The report says which reading it
     used. Non-finite outputs fail the check, counted."""
-    from .catsdogs import HOMEWORK_VAL_ACC
+    from ..catsdogs import HOMEWORK_VAL_ACC
 
     if isinstance(model, type) or not isinstance(model, nn.Module):
-        what = f"the class {model.__name__}" if isinstance(model, type) else \
-            type(model).__name__
+        what = f"the class {model.__name__}" if isinstance(model, type) else type(model).__name__
         raise TypeError(f"model must be a trained torch.nn.Module instance, got {what}")
     start = time.perf_counter()
     size = size or int(getattr(model, "image_size", 256))
-    X, y = check_cnn.validation(data_dir, size)
-    ran = check_cnn.run(model, X)
-    parts = check_cnn.structure(model, ran.found)
+    X, y = cnn.validation(data_dir, size)
+    ran = cnn.run(model, X)
+    parts = cnn.structure(model, ran.found)
     missing = [name for name, ok in parts.has.items() if not ok]
-    verdict = check_cnn.accuracy(ran, y)
+    verdict = cnn.accuracy(ran, y)
     if verdict.problem is not None:
         missing.append(verdict.problem)
     elif verdict.accuracy < HOMEWORK_VAL_ACC:
-        missing.append(f"{HOMEWORK_VAL_ACC:.0%} validation accuracy "
-                       f"(got {verdict.accuracy:.1%})")
-    tried = (f"{len(parts.has)} structural requirements and {len(X)} validation "
-             f"images at {size} px" + (f": accuracy {verdict.accuracy:.1%}"
-                                       if verdict.accuracy is not None else ""))
+        missing.append(f"{HOMEWORK_VAL_ACC:.0%} validation accuracy (got {verdict.accuracy:.1%})")
+    tried = (
+        f"{len(parts.has)} structural requirements and {len(X)} validation "
+        f"images at {size} px"
+        + (f": accuracy {verdict.accuracy:.1%}" if verdict.accuracy is not None else "")
+    )
     failure = None
     if missing:
         s = "s" if len(missing) > 1 else ""
         failure = Failure(f"{len(missing)} requirement{s} not met: " + "; ".join(missing))
     notes = tuple(n for n in (parts.note, verdict.reading) if n)
-    return Report(not missing, len(parts.has) + len(X), tried,
-                  time.perf_counter() - start, failure, notes)
+    return Report(
+        not missing, len(parts.has) + len(X), tried, time.perf_counter() - start, failure, notes
+    )
 
 
 # --- B: echo ---------------------------------------------------------------------------
@@ -145,16 +147,22 @@ class _Tally:
             return found
         letter, count = Counter(have for _, have, _, _ in self.wrong).most_common(1)[0]
         if count >= n / 2:
-            name = "the empty symbol (a space)" if letter == " " else \
-                "nothing (the output is too short)" if letter == "" else repr(letter)
+            name = (
+                "the empty symbol (a space)"
+                if letter == " "
+                else "nothing (the output is too short)"
+                if letter == ""
+                else repr(letter)
+            )
             found.append(f"{count} of the {n} wrong characters are {name}.")
         late = sum(have == before for _, have, before, _ in self.wrong)
         early = sum(have == after and have != "" for _, have, _, after in self.wrong)
-        for shifted, how in [(late, "one step late (the delay is one too long)"),
-                             (early, "one step early (the delay is one too short)")]:
+        for shifted, how in [
+            (late, "one step late (the delay is one too long)"),
+            (early, "one step early (the delay is one too short)"),
+        ]:
             if shifted >= n / 2:
-                found.append(f"{shifted} of the {n} wrong characters repeat the input "
-                             f"{how}.")
+                found.append(f"{shifted} of the {n} wrong characters repeat the input {how}.")
         errors_at = Counter()
         for key, total in self.total.items():
             errors_at[key[0]] += total - self.right[key]
@@ -171,8 +179,9 @@ def _rates(acc: dict[int, float], name: str) -> str:
     return f"Accuracy per {name}: {body}{lowest}."
 
 
-def _echo(model: object, strings: Iterator[tuple[str, int]], lengths: str,
-          with_delay: bool) -> Report:
+def _echo(
+    model: object, strings: Iterator[tuple[str, int]], lengths: str, with_delay: bool
+) -> Report:
     """The homework's echo check on ``strings`` (``(s, d)`` pairs): ``model.test_run(s)``
     (``(s, d)`` when ``with_delay``) must repeat ``s[:-d]`` from character ``d`` on;
     passes above 0.99. A failing report gives the accuracy per delay (or per output
@@ -185,13 +194,14 @@ def _echo(model: object, strings: Iterator[tuple[str, int]], lengths: str,
         if why is None and not isinstance(result, str):
             why = f"test_run returned {type(result).__name__}, not a str"
         if why is not None:
-            return Report(False, runs, "", time.perf_counter() - start,
-                          Failure(why, inputs))
+            return Report(False, runs, "", time.perf_counter() - start, Failure(why, inputs))
         tally.add(s, d, result)
     accuracy, bar = tally.accuracy(), HOMEWORK.accuracy
     passed = accuracy > bar
-    tried = (f"the homework's check: strings of length {lengths}; accuracy "
-             f"{accuracy:.4f} (needs > {bar:g})")
+    tried = (
+        f"the homework's check: strings of length {lengths}; accuracy "
+        f"{accuracy:.4f} (needs > {bar:g})"
+    )
     notes = [_rates(tally.by(0), "delay")] if with_delay else []
     if passed:
         return Report(True, runs, tried, time.perf_counter() - start, None, tuple(notes))
@@ -201,12 +211,15 @@ def _echo(model: object, strings: Iterator[tuple[str, int]], lengths: str,
     errors, s, d, result = tally.typical()
     expected = s if d == 0 else s[:-d]
     where = first_difference(s, d, result)
-    failure = Failure(f"accuracy {accuracy:.4f}, the homework needs more than {bar:g}",
-                      {"s": s, "delay": d} if with_delay else {"s": s},
-                      label=f"A typical failing string ({errors} wrong, the median of "
-                            f"the {len(tally.failing)} failing strings)",
-                      expected=" " * d + expected, received=result,
-                      where=f"character {where}")
+    failure = Failure(
+        f"accuracy {accuracy:.4f}, the homework needs more than {bar:g}",
+        {"s": s, "delay": d} if with_delay else {"s": s},
+        label=f"A typical failing string ({errors} wrong, the median of "
+        f"the {len(tally.failing)} failing strings)",
+        expected=" " * d + expected,
+        received=result,
+        where=f"character {where}",
+    )
     return Report(False, runs, tried, time.perf_counter() - start, failure, tuple(notes))
 
 
@@ -216,8 +229,7 @@ def echo_model(model: object) -> Report:
     ``model.test_run(s)``): 500 random strings of length 15-25, accuracy above 0.99. A
     failure shows the accuracy per output position and a typical failing string."""
     _instance(model, "test_run(s)", "echo model")
-    return _echo(model, homework_strings(500, 0, (15, 25), delay=4), "15-25",
-                 with_delay=False)
+    return _echo(model, homework_strings(500, 0, (15, 25), delay=4), "15-25", with_delay=False)
 
 
 B5_DELAYS = 8  # the homework's max_delay: the check draws delays 0 ... 8
@@ -233,26 +245,35 @@ def echo_variable_delay_model(model: object) -> Report:
     delay."""
     _instance(model, "test_run(s, delay)", "variable-delay echo model")
     max_delay = getattr(model, "max_delay", None)
-    if isinstance(max_delay, bool) or not isinstance(max_delay, int) or \
-            max_delay < B5_DELAYS:
-        return Report(False, 0, "", 0.0, Failure(
-            f"model.max_delay must be the homework's {B5_DELAYS} (or more), got "
-            f"{max_delay!r}"))
-    return _echo(model, homework_strings(500, 0, (20, 20), max_delay=B5_DELAYS), "20",
-                 with_delay=True)
+    if isinstance(max_delay, bool) or not isinstance(max_delay, int) or max_delay < B5_DELAYS:
+        return Report(
+            False,
+            0,
+            "",
+            0.0,
+            Failure(
+                f"model.max_delay must be the homework's {B5_DELAYS} (or more), got {max_delay!r}"
+            ),
+        )
+    return _echo(
+        model, homework_strings(500, 0, (20, 20), max_delay=B5_DELAYS), "20", with_delay=True
+    )
 
 
 # --- C: loss curves --------------------------------------------------------------------
 
-_RAW = ("Reads the raw per-epoch values the course plots and prints (each epoch's last "
-        "batch loss, the epoch's test accuracy), epochs counted from 1 as the course "
-        "prints them; a smoothed curve hides the spikes the rule is about.")
+_RAW = (
+    "Reads the raw per-epoch values the course plots and prints (each epoch's last "
+    "batch loss, the epoch's test accuracy), epochs counted from 1 as the course "
+    "prints them; a smoothed curve hides the spikes the rule is about."
+)
 
 
 def _curve(name: str, values: object) -> np.ndarray:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
-        raise TypeError(f"{name} must be a sequence of per-epoch values, got "
-                        f"{type(values).__name__}")
+        raise TypeError(
+            f"{name} must be a sequence of per-epoch values, got {type(values).__name__}"
+        )
     try:
         arr = np.asarray(values, dtype=float).reshape(-1)
     except (TypeError, ValueError) as error:
@@ -264,14 +285,16 @@ def _curve(name: str, values: object) -> np.ndarray:
 
 def _from_history(history: object) -> tuple[object, object, object]:
     """``(train_loss, test_loss, test_acc)`` of a history object or mapping."""
-    get = history.get if isinstance(history, dict) else \
-        lambda key: getattr(history, key, None)
+    get = history.get if isinstance(history, dict) else lambda key: getattr(history, key, None)
     return get("train_loss"), get("test_loss"), get("test_acc")
 
 
 @question("C")
-def spike_free(train_loss: Sequence[float], test_loss: Sequence[float] | None = None,
-               test_acc: Sequence[float] | None = None) -> Report:
+def spike_free(
+    train_loss: Sequence[float],
+    test_loss: Sequence[float] | None = None,
+    test_acc: Sequence[float] | None = None,
+) -> Report:
     """C: the chapter's rule for training without spikes (:func:`hw2.spikes.passes`):
     neither plotted loss rises more than ``hw2.spikes.BAR`` above its lowest earlier
     value, and the last epoch's test accuracy is at least ``hw2.spikes.FINAL_ACC``.
@@ -282,14 +305,19 @@ def spike_free(train_loss: Sequence[float], test_loss: Sequence[float] | None = 
     read as percent). A history with attributes or keys ``train_loss``, ``test_loss``
     and ``test_acc`` may be passed alone. Epochs are named from 1, as the course
     prints them."""
-    from .spikes import BAR, FINAL_ACC, max_rise, max_rise_epoch
+    from ..spikes import BAR, FINAL_ACC, max_rise, max_rise_epoch
 
-    if test_loss is None and test_acc is None and (
-            isinstance(train_loss, dict) or hasattr(train_loss, "train_loss")):
+    if (
+        test_loss is None
+        and test_acc is None
+        and (isinstance(train_loss, dict) or hasattr(train_loss, "train_loss"))
+    ):
         train_loss, test_loss, test_acc = _from_history(train_loss)
     start = time.perf_counter()
-    curves = {"train_loss": _curve("train_loss", train_loss),
-              "test_loss": _curve("test_loss", test_loss)}
+    curves = {
+        "train_loss": _curve("train_loss", train_loss),
+        "test_loss": _curve("test_loss", test_loss),
+    }
     problems, notes = [], [_RAW]
     for name, arr in curves.items():
         if not np.isfinite(arr).all():
@@ -299,30 +327,41 @@ def spike_free(train_loss: Sequence[float], test_loss: Sequence[float] | None = 
         rise = max_rise(arr)
         if rise > BAR:
             e = max_rise_epoch(arr)
-            problems.append(f"{name} rises by {rise:.3g} at epoch {e + 1}, from "
-                            f"{arr[:e].min():.3g} to {arr[e]:.3g} (the rule allows "
-                            f"{BAR:g})")
+            problems.append(
+                f"{name} rises by {rise:.3g} at epoch {e + 1}, from "
+                f"{arr[:e].min():.3g} to {arr[e]:.3g} (the rule allows "
+                f"{BAR:g})"
+            )
     if test_acc is None:
-        problems.append("the final test accuracy: none given (pass test_acc, the test "
-                        "accuracy of each epoch)")
+        problems.append(
+            "the final test accuracy: none given (pass test_acc, the test accuracy of each epoch)"
+        )
     else:
         acc = _curve("test_acc", test_acc)
         if len(acc) != len(curves["test_loss"]):
-            raise ValueError(f"test_acc has {len(acc)} values and test_loss "
-                             f"{len(curves['test_loss'])}: give one per epoch each")
+            raise ValueError(
+                f"test_acc has {len(acc)} values and test_loss "
+                f"{len(curves['test_loss'])}: give one per epoch each"
+            )
         percent = bool((acc > 1).any())
         final = acc[-1] / 100 if percent else acc[-1]
         notes.append(f"Accuracies read as {'percent' if percent else 'fractions'}.")
         if not final >= FINAL_ACC:
-            problems.append(f"final test accuracy {final:.1%} (the rule needs at least "
-                            f"{FINAL_ACC:.1%})")
+            problems.append(
+                f"final test accuracy {final:.1%} (the rule needs at least {FINAL_ACC:.1%})"
+            )
     failure = None
     if problems:
         s = "s" if len(problems) > 1 else ""
-        failure = Failure(f"{len(problems)} part{s} of the rule not met: "
-                          + "; ".join(problems))
+        failure = Failure(f"{len(problems)} part{s} of the rule not met: " + "; ".join(problems))
     epochs = len(curves["train_loss"])
-    return Report(not problems, 3, f"both loss curves over {epochs} epochs and the "
-                  f"final test accuracy; no rise above {BAR:g}, accuracy at least "
-                  f"{FINAL_ACC:.1%}", time.perf_counter() - start, failure, tuple(notes))
-
+    return Report(
+        not problems,
+        3,
+        f"both loss curves over {epochs} epochs and the "
+        f"final test accuracy; no rise above {BAR:g}, accuracy at least "
+        f"{FINAL_ACC:.1%}",
+        time.perf_counter() - start,
+        failure,
+        tuple(notes),
+    )

@@ -1,10 +1,10 @@
-"""hw2.checks: one argument check, errors that name the argument."""
+"""hw2._validate: one argument check, errors that name the argument."""
 
 from __future__ import annotations
 
 import pytest
 
-from hw2.checks import check_int
+from hw2._validate import check_int
 
 
 def test_check_int_returns_good_values():

@@ -22,35 +22,99 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .workbook import CALL_LIMIT, call
+from .engine import CALL_LIMIT, call
 
-__all__ = ["MODEL_LIMIT", "NONLINEAR", "SHORTCUT", "Parts", "Ran", "Verdict", "accuracy",
-           "run", "structure", "validation"]
+__all__ = [
+    "MODEL_LIMIT",
+    "NONLINEAR",
+    "SHORTCUT",
+    "Parts",
+    "Ran",
+    "Verdict",
+    "accuracy",
+    "run",
+    "structure",
+    "validation",
+]
 
 MODEL_LIMIT = 30.0  # seconds a CNN may take over the 500 validation images (a bigger model
 # than the book's, which takes about 2.5 s, must not fail for its size)
 SHORTCUT = 3  # operations a shortcut may apply (identity: 0; a 1x1 projection and BN: 2)
 
-NONLINEAR = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.PReLU,
-             nn.Mish, nn.Hardswish, nn.ReLU6, nn.SELU, nn.CELU, nn.Softplus)
-POOLS = (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
-         nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)
+NONLINEAR = (
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.ELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.PReLU,
+    nn.Mish,
+    nn.Hardswish,
+    nn.ReLU6,
+    nn.SELU,
+    nn.CELU,
+    nn.Softplus,
+)
+POOLS = (
+    nn.modules.pooling._MaxPoolNd,
+    nn.modules.pooling._AvgPoolNd,
+    nn.modules.pooling._AdaptiveAvgPoolNd,
+    nn.modules.pooling._AdaptiveMaxPoolNd,
+)
 # Each part: the layer classes that provide it, and the names of the functions and
 # tensor methods that do (torch.relu, F.relu and x.relu are all "relu").
 PARTS = {
     "two convolutions": ((nn.modules.conv._ConvNd,), {"conv1d", "conv2d", "conv3d"}),
     "batch norm": ((nn.modules.batchnorm._BatchNorm,), {"batch_norm"}),
-    "a non-linearity": (NONLINEAR, {
-        "relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu",
-        "mish", "selu", "hardswish", "relu6", "softplus", "tanh", "tanh_", "sigmoid",
-        "sigmoid_", "celu", "prelu"}),
-    "pooling": (POOLS, {"max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-                        "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-                        "adaptive_max_pool2d", "max_pool2d_with_indices"}),
+    "a non-linearity": (
+        NONLINEAR,
+        {
+            "relu",
+            "relu_",
+            "leaky_relu",
+            "leaky_relu_",
+            "elu",
+            "elu_",
+            "gelu",
+            "silu",
+            "mish",
+            "selu",
+            "hardswish",
+            "relu6",
+            "softplus",
+            "tanh",
+            "tanh_",
+            "sigmoid",
+            "sigmoid_",
+            "celu",
+            "prelu",
+        },
+    ),
+    "pooling": (
+        POOLS,
+        {
+            "max_pool1d",
+            "max_pool2d",
+            "avg_pool1d",
+            "avg_pool2d",
+            "adaptive_avg_pool1d",
+            "adaptive_avg_pool2d",
+            "adaptive_max_pool2d",
+            "max_pool2d_with_indices",
+        },
+    ),
     "a fully connected layer": ((nn.Linear,), {"linear"}),
 }
-ORDER = ["two convolutions", "batch norm", "a non-linearity", "pooling",
-         "a residual connection", "a fully connected layer"]
+ORDER = [
+    "two convolutions",
+    "batch norm",
+    "a non-linearity",
+    "pooling",
+    "a residual connection",
+    "a fully connected layer",
+]
 _ADDS = {operator.add, operator.iadd, torch.add, "add", "add_", "__add__", "__iadd__"}
 
 
@@ -76,14 +140,17 @@ class _Recorder(TorchFunctionMode):
         for layer in model.modules():
             part = _layer_part(layer)
             if part is not None:
-                self.hooks += [layer.register_forward_pre_hook(self._enter(part)),
-                               layer.register_forward_hook(self._leave)]
+                self.hooks += [
+                    layer.register_forward_pre_hook(self._enter(part)),
+                    layer.register_forward_hook(self._leave),
+                ]
 
     def _enter(self, part: str) -> Callable:
         def hook(*_: object) -> None:
             if self.inside == 0:
                 self.found[part] += 1
             self.inside += 1
+
         return hook
 
     def _leave(self, *_: object) -> None:
@@ -107,7 +174,7 @@ def validation(data_dir: str | None, size: int) -> tuple[torch.Tensor, torch.Ten
     1 = dog."""
     from PIL import Image
 
-    from .catsdogs import eval_view, folder_datasets, to_uint8
+    from ..catsdogs import eval_view, folder_datasets, to_uint8
 
     _, val, _ = folder_datasets(data_dir, 42)
     images, labels = [], []
@@ -143,7 +210,7 @@ def run(model: nn.Module, X: torch.Tensor, batch: int = 50) -> Ran:
     try:
         with torch.no_grad():
             for i in range(0, len(X), batch):
-                x = X[i:i + batch].to(device, dtype)
+                x = X[i : i + batch].to(device, dtype)
                 limit = max(deadline - time.perf_counter(), CALL_LIMIT)
                 if i == 0:  # the first batch shows the structure
                     with recorder:
@@ -201,14 +268,19 @@ def _graph(model: nn.Module) -> tuple[Counter, bool, str | None]:
     found, residual = Counter(), False
     for node in traced.graph.nodes:
         upstream[node] = ({node} if node.op != "get_attr" else set()).union(
-            *(upstream[p] for p in node.all_input_nodes))
+            *(upstream[p] for p in node.all_input_nodes)
+        )
         if node.op == "call_module":
             found.update(filter(None, [_layer_part(traced.get_submodule(node.target))]))
         elif node.op in ("call_function", "call_method"):
             found.update(filter(None, [_call_part(node.target)]))
             a, b = (list(node.args) + [None, None])[:2]
-            residual |= (node.target in _ADDS and isinstance(a, torch.fx.Node)
-                         and isinstance(b, torch.fx.Node) and _skips(upstream, order, a, b))
+            residual |= (
+                node.target in _ADDS
+                and isinstance(a, torch.fx.Node)
+                and isinstance(b, torch.fx.Node)
+                and _skips(upstream, order, a, b)
+            )
     return found, residual, None
 
 
@@ -225,13 +297,16 @@ def structure(model: nn.Module, ran: Counter) -> Parts:
         found = from_graph
     else:
         found = Counter(filter(None, map(_layer_part, model.modules())))
-        notes.append("The model neither ran nor could be traced, so its parts were "
-                     "counted from the layers it defines, called or not.")
+        notes.append(
+            "The model neither ran nor could be traced, so its parts were "
+            "counted from the layers it defines, called or not."
+        )
     if trace_error is not None:
-        notes.append(f"The model could not be traced with torch.fx ({trace_error}), so "
-                     "no residual connection could be found in its graph.")
-    has = {part: found[part] >= (2 if part == "two convolutions" else 1)
-           for part in PARTS}
+        notes.append(
+            f"The model could not be traced with torch.fx ({trace_error}), so "
+            "no residual connection could be found in its graph."
+        )
+    has = {part: found[part] >= (2 if part == "two convolutions" else 1) for part in PARTS}
     has["a residual connection"] = residual
     return Parts({part: has[part] for part in ORDER}, " ".join(notes) or None)
 
@@ -251,40 +326,54 @@ def _guess(out: torch.Tensor) -> tuple[torch.Tensor, str]:
     k = out.shape[1]
     if k > 1:
         rows = "two" if k == 2 else str(k)
-        if bool((out >= 0).all() and (out <= 1).all()) and \
-                bool(torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-3)):
+        if bool((out >= 0).all() and (out <= 1).all()) and bool(
+            torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-3)
+        ):
             kind = "probabilities (each row sums to 1)"
-        elif bool((out <= 0).all()) and bool(torch.allclose(
-                out.exp().sum(1), torch.ones(len(out)), atol=1e-3)):
+        elif bool((out <= 0).all()) and bool(
+            torch.allclose(out.exp().sum(1), torch.ones(len(out)), atol=1e-3)
+        ):
             kind = "log-probabilities (their exponentials sum to 1)"
         else:
             kind = "scores (logits)"
-        return out.argmax(1), (f"Outputs read as {rows} class {kind}: the largest is the "
-                               "class, column 0 cat and column 1 dog.")
+        return out.argmax(1), (
+            f"Outputs read as {rows} class {kind}: the largest is the "
+            "class, column 0 cat and column 1 dog."
+        )
     out = out[:, 0]
     if bool((out >= 0).all() and (out <= 1).all()):
         return (out > 0.5).long(), (
             "One output per image, every one in [0, 1]: read as the probability of "
-            "dog (dog above 0.5). A logit would be read as dog above 0.")
-    return (out > 0).long(), ("One output per image, not all in [0, 1]: read as a "
-                              "logit of dog (dog above 0, i.e. sigmoid above 0.5).")
+            "dog (dog above 0.5). A logit would be read as dog above 0."
+        )
+    return (out > 0).long(), (
+        "One output per image, not all in [0, 1]: read as a "
+        "logit of dog (dog above 0, i.e. sigmoid above 0.5)."
+    )
 
 
 def accuracy(ran: Ran, labels: torch.Tensor) -> Verdict:
     """Read ``ran``'s outputs (see :func:`_guess`) and score them against ``labels``."""
     if ran.outputs is None:
-        return Verdict(None, None, f"a validation accuracy: running the model failed "
-                                   f"({ran.why})")
+        return Verdict(None, None, f"a validation accuracy: running the model failed ({ran.why})")
     n = len(labels)
     out = ran.outputs.reshape(len(ran.outputs), -1) if ran.outputs.dim() else ran.outputs
     if out.dim() != 2 or len(out) != n:
-        return Verdict(None, None, f"one output row per image: {n} images gave outputs "
-                                   f"of shape {tuple(ran.outputs.shape)}")
+        return Verdict(
+            None,
+            None,
+            f"one output row per image: {n} images gave outputs "
+            f"of shape {tuple(ran.outputs.shape)}",
+        )
     bad = ~torch.isfinite(out).all(1)
     if bool(bad.any()):
         nan = int(out.isnan().any(1).sum())
-        return Verdict(None, None, f"finite outputs: {int(bad.sum())} of {n} images gave "
-                                   f"non-finite outputs ({nan} NaN, {int(bad.sum()) - nan}"
-                                   " infinite); has training diverged?")
+        return Verdict(
+            None,
+            None,
+            f"finite outputs: {int(bad.sum())} of {n} images gave "
+            f"non-finite outputs ({nan} NaN, {int(bad.sum()) - nan}"
+            " infinite); has training diverged?",
+        )
     guess, reading = _guess(out)
     return Verdict(float((guess == labels).float().mean()), reading, None)

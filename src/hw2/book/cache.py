@@ -3,7 +3,7 @@
 The book build and the Colab notebooks (scripts/nbmake.sh) both execute the pages.
 Training functions wrapped with :func:`cached` store their result under a key made of
 the function's name, its arguments, the torch version and the code the function can
-reach (:func:`hw2.sources.code_fingerprint`): its definition and every ``hw2``
+reach (:func:`hw2.book.sources.code_fingerprint`): its definition and every ``hw2``
 definition it names, followed name by name, without comments or docstrings. Any change
 to what determines a result gives a new key, so a stale result is never reused; a
 comment, a docstring, a figure or a metric changes no key and retrains nothing.
@@ -41,7 +41,7 @@ def cache_dir() -> Path:
 
 def source_fingerprint(fn: Callable[..., Any]) -> str:
     """The source that determines ``fn``'s results: for a function of ``hw2``, the code
-    it can reach (:func:`hw2.sources.code_fingerprint`: no comments, docstrings, or
+    it can reach (:func:`hw2.book.sources.code_fingerprint`: no comments, docstrings, or
     functions it never calls); elsewhere, its file."""
     module = fn.__module__
     if module.startswith("hw2."):

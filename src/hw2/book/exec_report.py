@@ -17,11 +17,11 @@ from importlib import metadata
 
 import torch
 
-from . import arithmetic, catsdogs
-from .loss_curves import History
-from .runtime import pick_device
+from .. import arithmetic, catsdogs
+from ..loss_curves import History
+from ..runtime import pick_device
+from ..spikes import fingerprint, jumps_of
 from .sources import PACKAGE_DIR
-from .spikes import fingerprint, jumps_of
 
 __all__ = ["PACKAGES", "RECORD", "arithmetic_table", "environment", "recorded",
            "reference_table"]

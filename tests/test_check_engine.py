@@ -1,4 +1,4 @@
-"""hw2.workbook: what a check does with any answer. Failures shrink to the simplest
+"""hw2.check.engine: what a check does with any answer. Failures shrink to the simplest
 inputs; an answer that returns NaN, raises or hangs gives a failing report, never an
 exception; a wrong shape names the expected one; reports read as text and Markdown."""
 
@@ -10,7 +10,8 @@ import time
 import pytest
 import torch
 
-from hw2 import check, conv, workbook
+from hw2 import check, conv
+from hw2.check import engine
 
 
 def hang(*_):
@@ -37,7 +38,7 @@ def test_a_failure_is_shrunk_to_the_simplest_inputs():
 def test_a_broken_answer_gives_a_report_not_an_exception(answer, why):
     report = check.conv1d_forward(answer)
     assert not report.passed and why in report.failure.why
-    assert report.seconds < workbook.TIME_LIMIT + 2 * workbook.CALL_LIMIT
+    assert report.seconds < engine.TIME_LIMIT + 2 * engine.CALL_LIMIT
 
 
 class SlowToSay(Exception):
@@ -51,10 +52,10 @@ def raise_slow_to_say(*_):
 
 
 def test_a_call_that_raises_near_its_limit_is_reported_not_interrupted_later():
-    result, why = workbook.call(raise_slow_to_say, limit=0.1)
+    result, why = engine.call(raise_slow_to_say, limit=0.1)
     assert result is None and why.startswith("your function raised") and why.endswith(
         "SlowToSay: slow to say")
-    result, why = workbook.call(hang, limit=0.1)
+    result, why = engine.call(hang, limit=0.1)
     assert result is None and "took more than 0.1 s" in why
 
 
@@ -65,11 +66,11 @@ def test_wrong_shapes_name_the_expected_shape():
 
 def test_compare_accepts_arrays_lists_and_squeezed_axes():
     want = torch.arange(6.0).reshape(1, 2, 3)
-    assert workbook.compare(want, [[0, 1, 2], [3, 4, 5]]) is None
-    assert workbook.compare(want, want.numpy()) is None
-    assert "wrong shape" in workbook.compare(want, [[0, 1, 2], [3, 4, 5]], squeeze=False).why
-    assert "not an array" in workbook.compare(want, "abc").why
-    assert "infinite" in workbook.compare(want, want.clone().fill_(math.inf)).why
+    assert engine.compare(want, [[0, 1, 2], [3, 4, 5]]) is None
+    assert engine.compare(want, want.numpy()) is None
+    assert "wrong shape" in engine.compare(want, [[0, 1, 2], [3, 4, 5]], squeeze=False).why
+    assert "not an array" in engine.compare(want, "abc").why
+    assert "infinite" in engine.compare(want, want.clone().fill_(math.inf)).why
 
 
 def test_reports_read_as_text_and_markdown():

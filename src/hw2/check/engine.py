@@ -26,8 +26,17 @@ import torch
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 from hypothesis import strategies as st
 
-__all__ = ["CALL_LIMIT", "TIME_LIMIT", "Failure", "Report", "call", "compare", "question",
-           "search", "show"]
+__all__ = [
+    "CALL_LIMIT",
+    "TIME_LIMIT",
+    "Failure",
+    "Report",
+    "call",
+    "compare",
+    "question",
+    "search",
+    "show",
+]
 
 TIME_LIMIT = 4.0  # seconds a whole check may spend trying cases
 CALL_LIMIT = 1.0  # seconds one call of the student's function may take
@@ -77,15 +86,22 @@ class Report:
         blocks = []
         if f.inputs:
             runs = f"{self.cases} case{'s' if self.cases != 1 else ''} run"
-            blocks.append((f"{f.label} ({runs}):",
-                           "\n".join(_assign(k, v) for k, v in f.inputs.items())))
-        blocks += [(label, text) for label, text in
-                   [("Expected:", f.expected), ("Received:", f.received)] if text]
+            blocks.append(
+                (f"{f.label} ({runs}):", "\n".join(_assign(k, v) for k, v in f.inputs.items()))
+            )
+        blocks += [
+            (label, text)
+            for label, text in [("Expected:", f.expected), ("Received:", f.received)]
+            if text
+        ]
         return blocks
 
     def _tail(self) -> str:
-        return f"First difference: {self.failure.where}." if self.failure and \
-            self.failure.where else ""
+        return (
+            f"First difference: {self.failure.where}."
+            if self.failure and self.failure.where
+            else ""
+        )
 
     def __str__(self) -> str:
         lines = [self._head(), *self.notes]
@@ -115,25 +131,36 @@ def _is_blank(fn: object) -> bool:
     except (OSError, TypeError, SyntaxError):
         return False
     body = tree.body[0].body if tree.body and hasattr(tree.body[0], "body") else [None]
-    return all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-               and (node.value.value is ... or isinstance(node.value.value, str))
-               for node in body)
+    return all(
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and (node.value.value is ... or isinstance(node.value.value, str))
+        for node in body
+    )
 
 
 def question(number: str) -> Callable[[Callable[..., Report]], Callable[..., Report]]:
     """Mark a check as the check of question ``number``, which its reports carry. An
     answer still ``...``, or a function whose body is only ``...`` (the workbook's
     blanks), gives a failing report that says so, not an error."""
+
     def mark(check: Callable[..., Report]) -> Callable[..., Report]:
         @functools.wraps(check)
         def checked(answer: object, *args: object, **kwargs: object) -> Report:
             if answer is ... or _is_blank(answer):
-                report = Report(False, 0, "", 0.0, Failure(
-                    "no answer yet: replace the ... with your answer and run the check"))
+                report = Report(
+                    False,
+                    0,
+                    "",
+                    0.0,
+                    Failure("no answer yet: replace the ... with your answer and run the check"),
+                )
             else:
                 report = check(answer, *args, **kwargs)
             return replace(report, question=number)
+
         return checked
+
     return mark
 
 
@@ -144,10 +171,14 @@ def show(value: object, digits: int = 4) -> str:
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f" and np.isfinite(value).all() and (value == value.round()).all():
             value = value.astype(np.int64)  # whole numbers read as such: [1 3 3]
-        return np.array2string(value, precision=digits, suppress_small=True,
-                               max_line_width=88, separator=", ")  # pastes as a list
-    if isinstance(value, (list, tuple)) and value and all(
-            isinstance(v, (torch.Tensor, np.ndarray)) for v in value):
+        return np.array2string(
+            value, precision=digits, suppress_small=True, max_line_width=88, separator=", "
+        )  # pastes as a list
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and all(isinstance(v, (torch.Tensor, np.ndarray)) for v in value)
+    ):
         return "[" + ",\n ".join(show(v, digits) for v in value) + "]"
     return repr(value)
 
@@ -167,8 +198,7 @@ def _last_line(error: BaseException) -> str:
 def call(fn: Callable, *args: object, limit: float = CALL_LIMIT) -> tuple[object, str | None]:
     """``fn(*args)`` as ``(result, None)``, or ``(None, why)`` when it raises or takes more
     than ``limit`` seconds (interrupted where the platform allows)."""
-    timer = (hasattr(signal, "setitimer")
-             and threading.current_thread() is threading.main_thread())
+    timer = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     armed = [timer]  # the alarm interrupts only while the student's call may still run
 
     def alarm(*_: object) -> None:
@@ -209,8 +239,9 @@ def _as_tensor(value: object) -> torch.Tensor | None:
     return torch.from_numpy(array)
 
 
-def compare(expected: torch.Tensor, received: object, rtol: float = 1e-4,
-            squeeze: bool = True) -> Failure | None:
+def compare(
+    expected: torch.Tensor, received: object, rtol: float = 1e-4, squeeze: bool = True
+) -> Failure | None:
     """``None`` if ``received`` equals ``expected`` within ``rtol`` (relative to the
     largest expected entry), else a :class:`Failure` saying how it differs. With
     ``squeeze``, size-1 axes may be left out or added."""
@@ -218,34 +249,47 @@ def compare(expected: torch.Tensor, received: object, rtol: float = 1e-4,
         return Failure("your function returned None: is it filled in, and does it return?")
     got = _as_tensor(received)
     if got is None:
-        return Failure(f"your function returned {type(received).__name__}, not an array "
-                       "of numbers")
+        return Failure(f"your function returned {type(received).__name__}, not an array of numbers")
     want = expected.detach().to(torch.float64)
     if got.shape != want.shape:
         if squeeze and got.squeeze().shape == want.squeeze().shape:
             got = got.reshape(want.shape)
         else:
             extra = " (size-1 axes may be left out)" if squeeze else ""
-            return Failure(f"wrong shape: expected {tuple(want.shape)}{extra}"
-                           f", got {tuple(got.shape)}",
-                           expected=f"shape {tuple(want.shape)}",
-                           received=f"shape {tuple(got.shape)}")
+            return Failure(
+                f"wrong shape: expected {tuple(want.shape)}{extra}, got {tuple(got.shape)}",
+                expected=f"shape {tuple(want.shape)}",
+                received=f"shape {tuple(got.shape)}",
+            )
     scale = float(want.abs().max()) if want.numel() else 0.0
     bad = ~torch.isclose(got, want, rtol=rtol, atol=rtol * max(scale, 1e-3))
     if not bool(bad.any()):
         return None
     where = tuple(int(i) for i in bad.nonzero()[0])
-    why = ("your answer contains NaN" if bool(got.isnan().any())
-           else "your answer contains an infinite value" if bool(got.isinf().any())
-           else "wrong value")
-    return Failure(why, expected=show(want), received=show(got),
-                   where=f"at index {list(where)} (0-based), expected "
-                         f"{want[where].item():.6g}, got {got[where].item():.6g}")
+    why = (
+        "your answer contains NaN"
+        if bool(got.isnan().any())
+        else "your answer contains an infinite value"
+        if bool(got.isinf().any())
+        else "wrong value"
+    )
+    return Failure(
+        why,
+        expected=show(want),
+        received=show(got),
+        where=f"at index {list(where)} (0-based), expected "
+        f"{want[where].item():.6g}, got {got[where].item():.6g}",
+    )
 
 
-def search(tried: str, cases: st.SearchStrategy,
-           trial: Callable[[object], Failure | None], max_examples: int = 150,
-           special: Sequence[object] = (), notes: Sequence[str] = ()) -> Report:
+def search(
+    tried: str,
+    cases: st.SearchStrategy,
+    trial: Callable[[object], Failure | None],
+    max_examples: int = 150,
+    special: Sequence[object] = (),
+    notes: Sequence[str] = (),
+) -> Report:
     """Run ``trial`` on ``special`` cases and on ``max_examples`` cases drawn from
     ``cases``; a trial returns ``None`` (right) or a :class:`Failure` (its inputs filled
     in). The first failure is shrunk; the report gives the smallest one found."""
@@ -266,10 +310,16 @@ def search(tried: str, cases: st.SearchStrategy,
     test = given(cases)(body)
     for case in reversed(special):
         test = example(case)(test)
-    test = settings(max_examples=max_examples, derandomize=True, database=None,
-                    deadline=None, verbosity=Verbosity.quiet, report_multiple_bugs=False,
-                    suppress_health_check=list(HealthCheck),
-                    phases=(Phase.explicit, Phase.generate, Phase.shrink))(test)
+    test = settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+    )(test)
     out_of_time = False
     try:
         test()
@@ -287,7 +337,14 @@ def search(tried: str, cases: st.SearchStrategy,
             notes += (f"(Shrinking stopped at the {TIME_LIMIT:g} s limit.)",)
         return Report(False, count, tried, seconds, failures[-1], notes)
     if out_of_time and count < MIN_CASES:
-        return Report(False, count, tried, seconds,
-                      Failure(f"too slow: {count} cases in {TIME_LIMIT:g} s; a check needs "
-                              f"at least {MIN_CASES}"), notes)
+        return Report(
+            False,
+            count,
+            tried,
+            seconds,
+            Failure(
+                f"too slow: {count} cases in {TIME_LIMIT:g} s; a check needs at least {MIN_CASES}"
+            ),
+            notes,
+        )
     return Report(True, count, tried, seconds, None, notes)
