@@ -15,7 +15,12 @@ def check_int(name: str, value: object, low: int | None = None, high: int | None
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if (low is not None and value < low) or (high is not None and value > high):
-        rule = (f"in {low} ... {high}" if low is not None and high is not None
-                else f">= {low}" if low is not None else f"<= {high}")
+        rule = (
+            f"in {low} ... {high}"
+            if low is not None and high is not None
+            else f">= {low}"
+            if low is not None
+            else f"<= {high}"
+        )
         raise ValueError(f"{name} must be an int {rule}, got {value}")
     return value

@@ -31,16 +31,36 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CUSTOM", "DEFAULT", "SETTINGS", "VARIABLES", "cpu", "describe",
-           "environment", "identity", "matches", "resolve", "run", "values"]
+__all__ = [
+    "CUSTOM",
+    "DEFAULT",
+    "SETTINGS",
+    "VARIABLES",
+    "cpu",
+    "describe",
+    "environment",
+    "identity",
+    "matches",
+    "resolve",
+    "run",
+    "values",
+]
 
 # The variables that choose torch's CPU arithmetic; a setting gives each a value or
 # leaves it unset (None: the library's own choice).
-VARIABLES = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS",
-             "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
+VARIABLES = (
+    "ATEN_CPU_CAPABILITY",
+    "MKL_CBWR",
+    "MKL_ENABLE_INSTRUCTIONS",
+    "ONEDNN_MAX_CPU_ISA",
+    "DNNL_MAX_CPU_ISA",
+)
 SETTINGS: dict[str, dict[str, str]] = {
-    "pinned": {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
-               "ONEDNN_MAX_CPU_ISA": "SSE41"},
+    "pinned": {
+        "ATEN_CPU_CAPABILITY": "default",
+        "MKL_CBWR": "COMPATIBLE",
+        "ONEDNN_MAX_CPU_ISA": "SSE41",
+    },
     "native": {},
     "aten-default": {"ATEN_CPU_CAPABILITY": "default"},
 }
@@ -48,7 +68,7 @@ DEFAULT = "pinned"  # the book's runs, unless the environment or HW2_ARITHMETIC 
 CUSTOM = "custom"  # the arithmetic variables as this process's environment sets them
 _WORDS = {
     "pinned": "pinned: ATen's default kernels, MKL's compatible code path and oneDNN's "
-              "SSE4.1 kernels, the same code on every x86 CPU",
+    "SSE4.1 kernels, the same code on every x86 CPU",
     "native": "native: the kernels each library picks for this processor",
     "aten-default": "ATen's default kernels, MKL's and oneDNN's native ones",
 }
@@ -61,12 +81,14 @@ def resolve(setting: str | None = None) -> str:
     environment sets any of :data:`VARIABLES`, else :data:`DEFAULT`."""
     if setting is None:
         setting = os.environ.get("HW2_ARITHMETIC") or (
-            CUSTOM if any(_STARTED.values()) else DEFAULT)
+            CUSTOM if any(_STARTED.values()) else DEFAULT
+        )
     if not isinstance(setting, str):
         raise TypeError(f"setting must be a str or None, got {type(setting).__name__}")
     if setting not in SETTINGS and setting != CUSTOM:
-        raise ValueError(f"setting must be one of {sorted(SETTINGS)} or {CUSTOM!r}, "
-                         f"got {setting!r}")
+        raise ValueError(
+            f"setting must be one of {sorted(SETTINGS)} or {CUSTOM!r}, got {setting!r}"
+        )
     return setting
 
 
@@ -107,9 +129,16 @@ def cpu() -> dict[str, str]:
         lines = {k.strip(): v.strip() for k, v in lines.items()}
         info["model"] = lines.get("model name", info["model"])
         flags = set(lines.get("flags", "").split())
-        units = [name for flag, name in [("avx2", "AVX2"), ("avx512f", "AVX-512"),
-                                         ("avx512_bf16", "AVX-512 bf16"),
-                                         ("amx_bf16", "AMX bf16")] if flag in flags]
+        units = [
+            name
+            for flag, name in [
+                ("avx2", "AVX2"),
+                ("avx512f", "AVX-512"),
+                ("avx512_bf16", "AVX-512 bf16"),
+                ("amx_bf16", "AMX bf16"),
+            ]
+            if flag in flags
+        ]
         info["vector units"] = ", ".join(units) or "none of AVX2, AVX-512, AMX"
     return info
 
@@ -131,7 +160,8 @@ def describe(setting: str | None = None) -> str:
     setting = resolve(setting)
     if setting == CUSTOM:
         return "as the environment sets it: " + (
-            ", ".join(f"{k}={v}" for k, v in values(setting).items()) or "nothing pinned")
+            ", ".join(f"{k}={v}" for k, v in values(setting).items()) or "nothing pinned"
+        )
     return _WORDS[setting]
 
 
@@ -161,8 +191,12 @@ def _one_thread(fn: Callable[..., Any], kwargs: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def run(fn: Callable[..., Any], calls: list[dict[str, Any]], setting: str | None = None,
-        workers: int | None = None) -> list[Any]:
+def run(
+    fn: Callable[..., Any],
+    calls: list[dict[str, Any]],
+    setting: str | None = None,
+    workers: int | None = None,
+) -> list[Any]:
     """``[fn(**kw) for kw in calls]``, each in ``setting``'s arithmetic on one thread:
     computed by ``workers`` fresh processes (default: ``HW2_WORKERS`` or 2) started
     with that setting's environment. ``fn`` must be importable (a module's function)."""
@@ -176,7 +210,9 @@ def run(fn: Callable[..., Any], calls: list[dict[str, Any]], setting: str | None
         return []
     import torch
 
-    with _environment(setting), ProcessPoolExecutor(
-            min(workers, len(calls)), mp_context=get_context("spawn")) as pool:
+    with (
+        _environment(setting),
+        ProcessPoolExecutor(min(workers, len(calls)), mp_context=get_context("spawn")) as pool,
+    ):
         sent = list(pool.map(_one_thread, [fn] * len(calls), calls))
     return [torch.load(io.BytesIO(data), weights_only=False) for data in sent]

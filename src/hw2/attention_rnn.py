@@ -22,9 +22,18 @@ from torch import nn
 
 from ._validate import check_int
 
-__all__ = ["AttentionRNN", "flow_experiment", "grad_h", "jacobian_norms", "lag_jacobian",
-           "step_jacobian", "step_jacobian_at", "step_jacobian_softmax",
-           "tanh_rnn_jacobian_norms", "with_weights"]
+__all__ = [
+    "AttentionRNN",
+    "flow_experiment",
+    "grad_h",
+    "jacobian_norms",
+    "lag_jacobian",
+    "step_jacobian",
+    "step_jacobian_at",
+    "step_jacobian_softmax",
+    "tanh_rnn_jacobian_norms",
+    "with_weights",
+]
 
 
 class AttentionRNN(nn.Module):
@@ -43,7 +52,8 @@ class AttentionRNN(nn.Module):
 
         def matrices() -> nn.ParameterList:
             return nn.ParameterList(
-                nn.Parameter(scale * torch.randn(n, n) / math.sqrt(n)) for _ in range(count))
+                nn.Parameter(scale * torch.randn(n, n) / math.sqrt(n)) for _ in range(count)
+            )
 
         self.Q, self.K, self.V = matrices(), matrices(), matrices()
 
@@ -59,8 +69,9 @@ class AttentionRNN(nn.Module):
             past += [x_t.new_zeros(self.n)] * (self.k - len(past))
         return [x_t, *past]
 
-    def step(self, x_t: torch.Tensor, past: list[torch.Tensor]
-             ) -> tuple[torch.Tensor, torch.Tensor]:
+    def step(
+        self, x_t: torch.Tensor, past: list[torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """One step: ``(h[t], a[t])`` from ``x[t]`` and the past states, newest first."""
         s = self.sources(x_t, past)
         scores = []
@@ -92,8 +103,9 @@ class AttentionRNN(nn.Module):
         return torch.stack(hs), (attn if self.k is None else torch.stack(attn))
 
 
-def with_weights(Q: list[torch.Tensor], K: list[torch.Tensor], V: list[torch.Tensor],
-                 k: int | None = 2) -> AttentionRNN:
+def with_weights(
+    Q: list[torch.Tensor], K: list[torch.Tensor], V: list[torch.Tensor], k: int | None = 2
+) -> AttentionRNN:
     """AttentionRNN(k) (``k=None``: inf) holding the given ``n x n`` matrices, in their
     dtype: lists of ``k + 1`` (two for inf: the input's and the tied one)."""
     count = 2 if k is None else k + 1
@@ -108,16 +120,23 @@ def with_weights(Q: list[torch.Tensor], K: list[torch.Tensor], V: list[torch.Ten
     return model
 
 
-def _lag_formula(a_i: torch.Tensor, h: torch.Tensor, s_i: torch.Tensor, Q: torch.Tensor,
-                 K: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+def _lag_formula(
+    a_i: torch.Tensor,
+    h: torch.Tensor,
+    s_i: torch.Tensor,
+    Q: torch.Tensor,
+    K: torch.Tensor,
+    V: torch.Tensor,
+) -> torch.Tensor:
     """``a_i (V_i + (v_i - h) (Q_i^T k_i + K_i^T q_i)^T)`` for source ``s_i``."""
     q, k, v = Q @ s_i, K @ s_i, V @ s_i
     return a_i * (V + torch.outer(v - h, Q.T @ k + K.T @ q))
 
 
 @torch.no_grad()
-def step_jacobian_at(model: AttentionRNN, x_t: torch.Tensor,
-                     past: list[torch.Tensor]) -> torch.Tensor:
+def step_jacobian_at(
+    model: AttentionRNN, x_t: torch.Tensor, past: list[torch.Tensor]
+) -> torch.Tensor:
     """Question 1.2.2 (e) at one step: ``dh[t]/dh[t-1]`` given ``x[t]`` and the past
     states, newest first (``[h[t-1], h[t-2]]`` for k = 2)."""
     h, a = model.step(x_t, past)
@@ -129,8 +148,9 @@ def _check_t(model: AttentionRNN, x: torch.Tensor, t: int) -> None:
     check_int("t", t, 0, len(x) - 1)
 
 
-def _lag_jacobian(model: AttentionRNN, hs: list[torch.Tensor], attn: list[torch.Tensor],
-                  t: int, i: int) -> torch.Tensor:
+def _lag_jacobian(
+    model: AttentionRNN, hs: list[torch.Tensor], attn: list[torch.Tensor], t: int, i: int
+) -> torch.Tensor:
     if i < 1 or t - i < 0 or (model.k is not None and i > model.k):
         return hs[0].new_zeros(model.n, model.n)
     j = model._index(i)
@@ -193,9 +213,13 @@ def grad_h(model: AttentionRNN, x: torch.Tensor, dl_dh: torch.Tensor, t: int) ->
     total: list[torch.Tensor] = [dl_dh[0]] * T
     for s in range(T - 1, t - 1, -1):
         total[s] = dl_dh[s] + sum(
-            (total[s + i] @ _lag_jacobian(model, hs, attn, s + i, i)
-             for i in range(1, T - s) if model.k is None or i <= model.k),
-            torch.zeros_like(dl_dh[s]))
+            (
+                total[s + i] @ _lag_jacobian(model, hs, attn, s + i, i)
+                for i in range(1, T - s)
+                if model.k is None or i <= model.k
+            ),
+            torch.zeros_like(dl_dh[s]),
+        )
     return total[t]
 
 
@@ -224,8 +248,9 @@ def tanh_rnn_jacobian_norms(W: torch.Tensor, U: torch.Tensor, x: torch.Tensor) -
     return torch.stack(norms)
 
 
-def flow_experiment(ks: tuple[int | None, ...] = (1, 2, 4, None), n: int = 8, T: int = 40,
-                    seeds: range = range(8)) -> dict[str, torch.Tensor]:
+def flow_experiment(
+    ks: tuple[int | None, ...] = (1, 2, 4, None), n: int = 8, T: int = 40, seeds: range = range(8)
+) -> dict[str, torch.Tensor]:
     """The gradient-flow experiment of section 1.2.2: for each AttentionRNN(k) and a tanh
     RNN of the same size and weight scale (entries N(0, 1/n)), the norms of
     ``dh[t]/dh[0]`` over ``T`` steps of random input, one row per seed (float64)."""
@@ -240,8 +265,10 @@ def flow_experiment(ks: tuple[int | None, ...] = (1, 2, 4, None), n: int = 8, T:
     runs = []
     for seed in seeds:
         g = torch.Generator().manual_seed(seed)
-        W, U, x = (torch.randn(*shape, generator=g, dtype=torch.float64)
-                   for shape in [(n, n), (n, n), (T, n)])
+        W, U, x = (
+            torch.randn(*shape, generator=g, dtype=torch.float64)
+            for shape in [(n, n), (n, n), (T, n)]
+        )
         runs.append(tanh_rnn_jacobian_norms(W / n**0.5, U / n**0.5, x))
     curves["tanh RNN"] = torch.stack(runs)
     return curves

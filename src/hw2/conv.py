@@ -35,13 +35,19 @@ def _per_dim(name: str, value: IntOrTuple, ndim: int, low: int) -> tuple[int, ..
     if not isinstance(value, Sequence) or isinstance(value, str):
         return (check_int(name, value, low=low),) * ndim
     if len(value) != ndim:
-        raise ValueError(f"{name} has {len(value)} entries but the input has {ndim} "
-                         "spatial dimensions")
+        raise ValueError(
+            f"{name} has {len(value)} entries but the input has {ndim} spatial dimensions"
+        )
     return tuple(check_int(name, v, low=low) for v in value)
 
 
-def conv_output_shape(spatial: Sequence[int], kernel_size: IntOrTuple, stride: IntOrTuple = 1,
-                      padding: IntOrTuple = 0, dilation: IntOrTuple = 1) -> tuple[int, ...]:
+def conv_output_shape(
+    spatial: Sequence[int],
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+) -> tuple[int, ...]:
     """Questions 1.1 (a) and (b): the spatial shape of a convolution's output.
 
     Per dimension: ``floor((n + 2p - d(k - 1) - 1) / s) + 1``. The number of output
@@ -105,8 +111,9 @@ def conv1d(x: torch.Tensor, weight: torch.Tensor, stride: int = 1) -> torch.Tens
     return torch.einsum("fck,cik->fi", weight, windows)
 
 
-def conv1d_jacobian_weight(x: torch.Tensor, weight_shape: Sequence[int],
-                           stride: int = 1) -> torch.Tensor:
+def conv1d_jacobian_weight(
+    x: torch.Tensor, weight_shape: Sequence[int], stride: int = 1
+) -> torch.Tensor:
     """Question 1.1 (c)(ii): ``d f[f, i] / d W[g, c, k] = delta(f, g) x[c, stride*i + k]``.
 
     Returns shape ``(F, N_out, F, C, K)``.
@@ -137,16 +144,18 @@ def conv1d_jacobian_input(weight: torch.Tensor, length: int, stride: int = 1) ->
     return jac
 
 
-def conv1d_weight_grad(x: torch.Tensor, grad_output: torch.Tensor, kernel_size: int,
-                       stride: int = 1) -> torch.Tensor:
+def conv1d_weight_grad(
+    x: torch.Tensor, grad_output: torch.Tensor, kernel_size: int, stride: int = 1
+) -> torch.Tensor:
     """Question 1.1 (c)(iv): ``dl/dW[f, c, k] = sum_i dl/df[f, i] x[c, stride*i + k]``.
 
     ``grad_output`` is ``(F, N_out)``; returns ``(F, C, K)``: the cross-correlation of
     ``x`` with the output gradient dilated by the stride.
     """
     check_int("kernel_size", kernel_size, low=1)
-    _check_1d(x, (grad_output.shape[0] if grad_output.dim() else 1, x.shape[0], kernel_size),
-              stride)
+    _check_1d(
+        x, (grad_output.shape[0] if grad_output.dim() else 1, x.shape[0], kernel_size), stride
+    )
     index = window_index(x.shape[1], kernel_size, stride)
     if grad_output.dim() != 2 or grad_output.shape[1] != index.shape[0]:
         raise ValueError(
@@ -155,8 +164,9 @@ def conv1d_weight_grad(x: torch.Tensor, grad_output: torch.Tensor, kernel_size: 
     return torch.einsum("fi,cik->fck", grad_output, x[:, index])
 
 
-def conv1d_input_grad(weight: torch.Tensor, grad_output: torch.Tensor, length: int,
-                      stride: int = 1) -> torch.Tensor:
+def conv1d_input_grad(
+    weight: torch.Tensor, grad_output: torch.Tensor, length: int, stride: int = 1
+) -> torch.Tensor:
     """Question 1.1 (c)(iv), the other half of backprop: ``dl/dx[c, n] =
     sum_{f,i} dl/df[f, i] W[f, c, n - stride*i]``, a transposed convolution. ``(C, length)``.
     """
@@ -187,8 +197,7 @@ def sweep_output_shapes(n: int = 1000, seed: int = 0) -> tuple[int, int, list[di
         s = (draw(1, 5), draw(1, 5))
         p = (draw(0, 3), draw(0, 3))
         d = (draw(1, 3), draw(1, 3))
-        hw = tuple(max(1, d_ * (k_ - 1) + 1 - 2 * p_) + draw(0, 30)
-                   for k_, p_, d_ in zip(k, p, d))
+        hw = tuple(max(1, d_ * (k_ - 1) + 1 - 2 * p_) + draw(0, 30) for k_, p_, d_ in zip(k, p, d))
         layer = torch.nn.Conv2d(c, f, k, stride=s, padding=p, dilation=d, bias=False)
         with torch.no_grad():
             out = layer(torch.zeros(1, c, *hw))

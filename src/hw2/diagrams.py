@@ -14,13 +14,18 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from .plotting import keep_layout
 
-__all__ = ["Diagram", "attention_rnn_cell", "attention_rnn_unrolled", "gated_rnn_cell",
-           "gated_rnn_unrolled"]
+__all__ = [
+    "Diagram",
+    "attention_rnn_cell",
+    "attention_rnn_unrolled",
+    "gated_rnn_cell",
+    "gated_rnn_unrolled",
+]
 
 INK = "#1f2937"
-WEIGHT = "#dbeafe"   # weight matrices
-OP = "#fef3c7"       # element-wise operations
-SIGNAL = "#dcfce7"   # inputs, states and gates
+WEIGHT = "#dbeafe"  # weight matrices
+OP = "#fef3c7"  # element-wise operations
+SIGNAL = "#dcfce7"  # inputs, states and gates
 DELAY = "#fce7f3"
 MAX_WIDTH = 5.0  # inches: at most this wide, shown at full size at 1280 px, shrunk on a phone
 LABEL_PT = 11  # least label size: 11 pt is 14.7 CSS px at full size (96 px per inch)
@@ -38,27 +43,45 @@ class Diagram:
 
     def __post_init__(self) -> None:
         self.scale = min(self.scale, MAX_WIDTH / self.width)
-        self.fig, self.ax = plt.subplots(figsize=(self.width * self.scale,
-                                                  (self.height - self.bottom) * self.scale))
+        self.fig, self.ax = plt.subplots(
+            figsize=(self.width * self.scale, (self.height - self.bottom) * self.scale)
+        )
         self.ax.set_xlim(0, self.width)
         self.ax.set_ylim(self.bottom, self.height)
         self.ax.set_aspect("equal")
         self.ax.axis("off")
         self.fig.patch.set_facecolor("white")
 
-    def box(self, name: str, xy: tuple[float, float], text: str, color: str = WEIGHT,
-            w: float | None = None, h: float = 0.6, size: int = 11) -> None:
+    def box(
+        self,
+        name: str,
+        xy: tuple[float, float],
+        text: str,
+        color: str = WEIGHT,
+        w: float | None = None,
+        h: float = 0.6,
+        size: int = 11,
+    ) -> None:
         """A rounded box around ``text``, at least wide enough for it."""
         x, y = xy
         w = max(w or 0.0, self._width(text, size) + 0.3)
-        self.ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
-                                         boxstyle="round,pad=0.02,rounding_size=0.12",
-                                         fc=color, ec=INK, lw=1.2))
+        self.ax.add_patch(
+            FancyBboxPatch(
+                (x - w / 2, y - h / 2),
+                w,
+                h,
+                boxstyle="round,pad=0.02,rounding_size=0.12",
+                fc=color,
+                ec=INK,
+                lw=1.2,
+            )
+        )
         self._text((x, y), text, size)
         self.nodes[name] = (x, y, w / 2, h / 2)
 
-    def op(self, name: str, xy: tuple[float, float], text: str, r: float = 0.3,
-           size: int = 12) -> None:
+    def op(
+        self, name: str, xy: tuple[float, float], text: str, r: float = 0.3, size: int = 12
+    ) -> None:
         x, y = xy
         self.ax.add_patch(Circle((x, y), r, fc=OP, ec=INK, lw=1.2))
         self._text((x, y), text, size)
@@ -87,9 +110,18 @@ class Diagram:
         t = min(rx / abs(dx) if dx else float("inf"), ry / abs(dy) if dy else float("inf"))
         return x + dx * t, y + dy * t
 
-    def arrow(self, a: str, b: str, label: str = "", via: list[tuple[float, float]] | None = None,
-              label_at: float = 0.5, offset: tuple[float, float] = (0.0, 0.18),
-              color: str = INK, style: str = "-|>", ls: str = "-") -> None:
+    def arrow(
+        self,
+        a: str,
+        b: str,
+        label: str = "",
+        via: list[tuple[float, float]] | None = None,
+        label_at: float = 0.5,
+        offset: tuple[float, float] = (0.0, 0.18),
+        color: str = INK,
+        style: str = "-|>",
+        ls: str = "-",
+    ) -> None:
         """Arrow from node ``a`` to node ``b``, optionally through corner points ``via``."""
         pa, pb = self.nodes[a][:2], self.nodes[b][:2]
         points = [pa, *(via or []), pb]
@@ -98,9 +130,19 @@ class Diagram:
         points = [start, *(via or []), end]
         for p, q in zip(points[:-2], points[1:-1]):
             self.ax.plot([p[0], q[0]], [p[1], q[1]], color=color, lw=1.3, ls=ls)
-        self.ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle=style,
-                                          mutation_scale=12, color=color, lw=1.3,
-                                          shrinkA=0, shrinkB=0, linestyle=ls))
+        self.ax.add_patch(
+            FancyArrowPatch(
+                points[-2],
+                points[-1],
+                arrowstyle=style,
+                mutation_scale=12,
+                color=color,
+                lw=1.3,
+                shrinkA=0,
+                shrinkB=0,
+                linestyle=ls,
+            )
+        )
         if label:
             p, q = points[0], points[1]
             if len(points) > 2:
@@ -114,8 +156,14 @@ class Diagram:
 
     def _text(self, xy: tuple[float, float], text: str, size: float, **style) -> None:
         """A label centred at ``xy``, never smaller than :data:`LABEL_PT`."""
-        self.ax.text(*xy, text, ha="center", fontsize=max(size, LABEL_PT), color=INK,
-                     **{"va": "center", **style})
+        self.ax.text(
+            *xy,
+            text,
+            ha="center",
+            fontsize=max(size, LABEL_PT),
+            color=INK,
+            **{"va": "center", **style},
+        )
 
     def done(self) -> plt.Figure:
         """The finished figure, drawn to scale: one layout on every screen."""
@@ -169,8 +217,7 @@ def gated_rnn_unrolled(steps: int = 3) -> plt.Figure:
     prev = "h0"
     for t in range(1, steps + 1):
         x0 = 0.6 + 3.1 * t
-        d.box(f"cell{t}", (x0, 2.0), "gated cell\n$W_c, W_h, W_x$", color=OP, w=1.9, h=1.1,
-              size=9)
+        d.box(f"cell{t}", (x0, 2.0), "gated cell\n$W_c, W_h, W_x$", color=OP, w=1.9, h=1.1, size=9)
         d.signal(f"x{t}", (x0, 0.4), f"$x[{t}]$")
         d.signal(f"h{t}", (x0, 3.3), f"$h[{t}]$", size=10)
         d.arrow(f"x{t}", f"cell{t}")
@@ -180,33 +227,33 @@ def gated_rnn_unrolled(steps: int = 3) -> plt.Figure:
     return d.done()
 
 
-def attention_rnn_cell() -> plt.Figure:
-    """Question 1.2.2 (a): one step of AttentionRNN(2), the homework's equations (3)-(8).
-    One column per source ``s_i`` (``x[t]``, ``h[t-1]``, ``h[t-2]``): its query and key
-    meet in a dot product, the three scores go through one softargmax, and each weight
-    scales its value before the sum; dashed arrows close the loop back to the sources."""
-    d = Diagram(10.9, 8.0, bottom=-1.5)
-    sources = ["$x[t]$", "$h[t-1]$", "$h[t-2]$"]
-    d.box("softmax", (4.3, 7.35), "softargmax", color=OP, w=8.2, h=0.6)
-    for i, text in enumerate(sources):
-        xc = 0.95 + 3.0 * i
-        d.signal(f"s{i}", (xc + 0.45, 0.9), text)
-        for m, dx in [("Q", -0.45), ("K", 0.45), ("V", 1.3)]:
-            d.box(f"{m}{i}", (xc + dx, 2.5), f"${m}_{i}$", h=0.55)
-            d.arrow(f"s{i}", f"{m}{i}", via=[(xc + dx, 1.6)] if dx != 0.45 else None)
-        d.op(f"dot{i}", (xc, 4.3), r"$q^{\!\top}\! k$", r=0.5)
-        d.arrow(f"Q{i}", f"dot{i}", f"$q_{i}$", offset=(-0.3, -0.15))
-        d.arrow(f"K{i}", f"dot{i}", f"$k_{i}$", via=[(xc + 0.45, 3.5)], offset=(0.3, -0.35),
-                label_at=0.0)
-        d.arrow(f"dot{i}", "softmax", f"$w_{i}$", offset=(-0.3, -0.1))
-        d.op(f"mul{i}", (xc + 1.3, 5.6), r"$\times$")
-        d.arrow(f"V{i}", f"mul{i}", f"$v_{i}$", offset=(0.3, 0.0))
-        d.arrow("softmax", f"mul{i}", f"$a_{i}[t]$", via=[(xc + 1.3, 7.0)], offset=(0.5, -0.45))
-    d.op("sum", (9.6, 0.9), r"$\Sigma$")
-    for i in range(3):
-        xc = 0.95 + 3.0 * i
-        d.arrow(f"mul{i}", "sum", via=[(xc + 1.95, 5.6), (xc + 1.95, 0.2), (9.6, 0.2)]
-                if i < 2 else [(xc + 1.95, 5.6), (xc + 1.95, 0.9)])
+def _source_column(d: Diagram, i: int, text: str) -> None:
+    """One source ``s_i`` of AttentionRNN(2)'s cell: its query, key and value, the dot
+    product of query and key, and its value scaled by its attention weight."""
+    xc = 0.95 + 3.0 * i
+    d.signal(f"s{i}", (xc + 0.45, 0.9), text)
+    for m, dx in [("Q", -0.45), ("K", 0.45), ("V", 1.3)]:
+        d.box(f"{m}{i}", (xc + dx, 2.5), f"${m}_{i}$", h=0.55)
+        d.arrow(f"s{i}", f"{m}{i}", via=[(xc + dx, 1.6)] if dx != 0.45 else None)
+    d.op(f"dot{i}", (xc, 4.3), r"$q^{\!\top}\! k$", r=0.5)
+    d.arrow(f"Q{i}", f"dot{i}", f"$q_{i}$", offset=(-0.3, -0.15))
+    d.arrow(
+        f"K{i}",
+        f"dot{i}",
+        f"$k_{i}$",
+        via=[(xc + 0.45, 3.5)],
+        offset=(0.3, -0.35),
+        label_at=0.0,
+    )
+    d.arrow(f"dot{i}", "softmax", f"$w_{i}$", offset=(-0.3, -0.1))
+    d.op(f"mul{i}", (xc + 1.3, 5.6), r"$\times$")
+    d.arrow(f"V{i}", f"mul{i}", f"$v_{i}$", offset=(0.3, 0.0))
+    d.arrow("softmax", f"mul{i}", f"$a_{i}[t]$", via=[(xc + 1.3, 7.0)], offset=(0.5, -0.45))
+
+
+def _state_loop(d: Diagram) -> None:
+    """The cell's output ``h[t]``, its two delays, and the dashed loop back to the
+    sources of the next step."""
     d.signal("h", (9.6, 2.5), "$h[t]$")
     d.arrow("sum", "h")
     d.box("d1", (9.6, 3.75), "$z^{-1}$", color=DELAY, h=0.5)
@@ -221,6 +268,29 @@ def attention_rnn_cell() -> plt.Figure:
     d.arrow("h1", "s1", via=[(10.55, 5.0), (10.55, -0.55), (4.4, -0.55)], ls="--")
     d.arrow("h2", "s2", via=[(10.8, 7.4), (10.8, -1.15), (7.4, -1.15)], ls="--")
     d.note((1.95, -0.85), "dashed: the delayed\nstates are the next\nstep's sources")
+
+
+def attention_rnn_cell() -> plt.Figure:
+    """Question 1.2.2 (a): one step of AttentionRNN(2), the homework's equations (3)-(8).
+    One column per source ``s_i`` (``x[t]``, ``h[t-1]``, ``h[t-2]``): its query and key
+    meet in a dot product, the three scores go through one softargmax, and each weight
+    scales its value before the sum; dashed arrows close the loop back to the sources."""
+    d = Diagram(10.9, 8.0, bottom=-1.5)
+    sources = ["$x[t]$", "$h[t-1]$", "$h[t-2]$"]
+    d.box("softmax", (4.3, 7.35), "softargmax", color=OP, w=8.2, h=0.6)
+    for i, text in enumerate(sources):
+        _source_column(d, i, text)
+    d.op("sum", (9.6, 0.9), r"$\Sigma$")
+    for i in range(3):
+        xc = 0.95 + 3.0 * i
+        d.arrow(
+            f"mul{i}",
+            "sum",
+            via=[(xc + 1.95, 5.6), (xc + 1.95, 0.2), (9.6, 0.2)]
+            if i < 2
+            else [(xc + 1.95, 5.6), (xc + 1.95, 0.9)],
+        )
+    _state_loop(d)
     return d.done()
 
 
@@ -231,8 +301,7 @@ def attention_rnn_unrolled(steps: int = 3) -> plt.Figure:
     lanes = {1: (4.0, INK, -0.3), 2: (4.6, "#2563eb", 0.3)}
     for t in range(1, steps + 1):
         x0 = 3.0 * t - 1.5
-        d.box(f"cell{t}", (x0, 1.9), "attention\n$Q_i, K_i, V_i$", color=OP, w=1.9, h=1.1,
-              size=9)
+        d.box(f"cell{t}", (x0, 1.9), "attention\n$Q_i, K_i, V_i$", color=OP, w=1.9, h=1.1, size=9)
         d.signal(f"x{t}", (x0, 0.4), f"$x[{t}]$")
         d.signal(f"h{t}", (x0 + 1.3, 3.3), f"$h[{t}]$", size=10)
         d.arrow(f"x{t}", f"cell{t}")
@@ -242,7 +311,6 @@ def attention_rnn_unrolled(steps: int = 3) -> plt.Figure:
             if t + lag <= steps:
                 hx = 3.0 * t - 1.5 + 1.3
                 tx = 3.0 * (t + lag) - 1.5 + dx
-                d.arrow(f"h{t}", f"cell{t + lag}", via=[(hx, y), (tx, y), (tx, 2.6)],
-                        color=color)
+                d.arrow(f"h{t}", f"cell{t + lag}", via=[(hx, y), (tx, y), (tx, 2.6)], color=color)
     d.note((1.4, 4.3), "lag 1: black\nlag 2: blue", size=9)
     return d.done()

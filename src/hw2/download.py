@@ -124,10 +124,17 @@ def _download(url: str, dest: Path, retries: int, progress: bool | None) -> None
                 total = int(total) if total else None
                 received = 0
                 # Shown by hw2.runtime's rule, on stdout like every bar.
-                with tqdm(total=total, unit="B", unit_scale=True,
-                          disable=not shows_progress(progress),
-                          desc="cats_and_dogs_filtered.zip", file=sys.stdout,
-                          mininterval=2.0, ncols=72, ascii=True) as bar:
+                with tqdm(
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    disable=not shows_progress(progress),
+                    desc="cats_and_dogs_filtered.zip",
+                    file=sys.stdout,
+                    mininterval=2.0,
+                    ncols=72,
+                    ascii=True,
+                ) as bar:
                     for block in iter(lambda: response.read(_CHUNK), b""):
                         out.write(block)
                         received += len(block)

@@ -12,9 +12,23 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["OPEN", "REGIMES", "SHUT", "backward_deltas", "forward", "gate_shares", "grad_W_x",
-           "grad_W_x_forward", "jacobian_bound", "jacobian_norms", "regime", "regime_sweep",
-           "state_bound", "state_sensitivities", "step_jacobian"]
+__all__ = [
+    "OPEN",
+    "REGIMES",
+    "SHUT",
+    "backward_deltas",
+    "forward",
+    "gate_shares",
+    "grad_W_x",
+    "grad_W_x_forward",
+    "jacobian_bound",
+    "jacobian_norms",
+    "regime",
+    "regime_sweep",
+    "state_bound",
+    "state_sensitivities",
+    "step_jacobian",
+]
 
 
 def _check(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor) -> None:
@@ -25,16 +39,18 @@ def _check(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Ten
             raise ValueError(f"{name} must be a matrix, got shape {tuple(value.shape)}")
     m, n = W_x.shape
     if x.shape[1] != n:
-        raise ValueError(f"x must have shape (T, {n}) to match W_x {tuple(W_x.shape)}, "
-                         f"got {tuple(x.shape)}")
+        raise ValueError(
+            f"x must have shape (T, {n}) to match W_x {tuple(W_x.shape)}, got {tuple(x.shape)}"
+        )
     if W_c.shape != (m, n):
         raise ValueError(f"W_c must have shape ({m}, {n}) like W_x, got {tuple(W_c.shape)}")
     if W_h.shape != (m, m):
         raise ValueError(f"W_h must have shape ({m}, {m}), got {tuple(W_h.shape)}")
 
 
-def forward(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
-            W_x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def forward(
+    x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The homework's equations (1)-(2) over a sequence ``x`` of shape ``(T, n)``: returns
     ``(h, c)``, each ``(T, m)`` (question 1.2.1 (b): ``c[t]`` has the dimension ``m`` of
     ``h[t]``)."""
@@ -49,8 +65,9 @@ def forward(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
     return torch.stack(hs), torch.stack(cs)
 
 
-def _step_gate(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,
-               W_h: torch.Tensor, W_x: torch.Tensor) -> torch.Tensor:
+def _step_gate(
+    x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor
+) -> torch.Tensor:
     """The gate ``c[t]`` of one step, its arguments checked."""
     if x_t.dim() != 1 or h_prev.dim() != 1:
         raise ValueError("x_t and h_prev must be vectors")
@@ -60,19 +77,21 @@ def _step_gate(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,
     return torch.sigmoid(W_c @ x_t + W_h @ h_prev)
 
 
-def step_jacobian(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,
-                  W_h: torch.Tensor, W_x: torch.Tensor) -> torch.Tensor:
+def step_jacobian(
+    x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor
+) -> torch.Tensor:
     """Question 1.2.1 (d): the ``(m, m)`` matrix
 
-        dh[t]/dh[t-1] = diag(c) + diag((h[t-1] - W_x x[t]) * c * (1 - c)) W_h
+    dh[t]/dh[t-1] = diag(c) + diag((h[t-1] - W_x x[t]) * c * (1 - c)) W_h
     """
     c = _step_gate(x_t, h_prev, W_c, W_h, W_x)
     slope = (h_prev - W_x @ x_t) * c * (1 - c)
     return torch.diag(c) + slope[:, None] * W_h
 
 
-def backward_deltas(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor,
-                    dl_dh: torch.Tensor) -> torch.Tensor:
+def backward_deltas(
+    x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor, dl_dh: torch.Tensor
+) -> torch.Tensor:
     """Question 1.2.1 (c): total derivatives ``delta[t] = dl/dh[t]`` from the direct
     partials, by the backward recursion ``delta[t] = dl_dh[t] + delta[t+1] J[t+1]``
     with ``J`` the step Jacobian. Returns ``(T, m)``."""
@@ -88,8 +107,9 @@ def backward_deltas(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: 
     return torch.stack(deltas)
 
 
-def grad_W_x(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor,
-             dl_dh: torch.Tensor) -> torch.Tensor:
+def grad_W_x(
+    x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor, dl_dh: torch.Tensor
+) -> torch.Tensor:
     """Question 1.2.1 (c): ``dl/dW_x = sum_t ((1 - c[t]) * delta[t]) x[t]^T``, an
     ``(m, n)`` matrix, where ``delta[t]`` is the total derivative of ``l`` with respect to
     ``h[t]`` (from the direct partials ``dl_dh``, shape ``(T, m)``)."""
@@ -98,8 +118,9 @@ def grad_W_x(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.T
     return torch.einsum("tm,tn->mn", (1 - c) * deltas, x)
 
 
-def state_sensitivities(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
-                        W_x: torch.Tensor) -> torch.Tensor:
+def state_sensitivities(
+    x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor
+) -> torch.Tensor:
     """Question 1.2.1 (c), forward mode: ``P[t] = dh[t]/dW_x`` for every step, shape
     ``(T, m, m, n)`` (``P[t][j, a, b] = dh_j[t]/d(W_x)_ab``), by the recursion
 
@@ -123,20 +144,21 @@ def state_sensitivities(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
     return torch.stack(out)
 
 
-def grad_W_x_forward(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
-                     W_x: torch.Tensor, dl_dh: torch.Tensor) -> torch.Tensor:
+def grad_W_x_forward(
+    x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor, dl_dh: torch.Tensor
+) -> torch.Tensor:
     """Question 1.2.1 (c), forward mode: ``dl/dW_x = sum_t dl_dh[t]^T dh[t]/dW_x`` from the
     direct partials ``dl_dh`` ``(T, m)`` and :func:`state_sensitivities`; the same
     ``(m, n)`` matrix as :func:`grad_W_x`, at ``m`` times the cost."""
     P = state_sensitivities(x, W_c, W_h, W_x)
     if dl_dh.shape != P.shape[:2]:
-        raise ValueError(f"dl_dh must have shape {tuple(P.shape[:2])}, "
-                         f"got {tuple(dl_dh.shape)}")
+        raise ValueError(f"dl_dh must have shape {tuple(P.shape[:2])}, got {tuple(dl_dh.shape)}")
     return torch.einsum("tj,tjab->ab", dl_dh, P)
 
 
-def jacobian_bound(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,
-                   W_h: torch.Tensor, W_x: torch.Tensor) -> float:
+def jacobian_bound(
+    x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor
+) -> float:
     """Question 1.2.1 (d), the proved bound on one step Jacobian's infinity norm (the
     largest absolute row sum):
 
@@ -160,13 +182,15 @@ def state_bound(x: torch.Tensor, W_x: torch.Tensor) -> torch.Tensor:
         if value.dim() != 2:
             raise ValueError(f"{name} must be a matrix, got shape {tuple(value.shape)}")
     if x.shape[1] != W_x.shape[1]:
-        raise ValueError(f"x must have shape (T, {W_x.shape[1]}) to match W_x, "
-                         f"got {tuple(x.shape)}")
+        raise ValueError(
+            f"x must have shape (T, {W_x.shape[1]}) to match W_x, got {tuple(x.shape)}"
+        )
     return torch.cummax((x @ W_x.T).abs().amax(1), 0).values
 
 
-def jacobian_norms(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
-                   W_x: torch.Tensor) -> torch.Tensor:
+def jacobian_norms(
+    x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor
+) -> torch.Tensor:
     """Question 1.2.1 (d), the experiment: spectral norms of ``dh[t]/dh[0]`` for
     ``t = 0 ... T-1``, as products of step Jacobians (``dh[0]/dh[0] = I``)."""
     h, _ = forward(x, W_c, W_h, W_x)
@@ -178,8 +202,9 @@ def jacobian_norms(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
     return torch.stack(norms)
 
 
-def regime(gate_bias: float, w_h: float, w_x: float, n: int = 8, m: int = 8, T: int = 60,
-           seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def regime(
+    gate_bias: float, w_h: float, w_x: float, n: int = 8, m: int = 8, T: int = 60, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Inputs and weights for the 1.2.1 (d) experiment: ``x[t]`` standard normal with a
     constant 1 in coordinate 0, so ``W_c[:, 0] = gate_bias`` sets where the gates sit
     (very negative: near 0, very positive: near 1); ``W_h`` and ``W_x`` are Gaussian with
@@ -206,19 +231,25 @@ REGIMES: dict[str, tuple[str, float, float, float]] = {
 OPEN, SHUT = 0.9, 0.1  # a gate above OPEN is open, below SHUT shut, else in between
 
 
-def gate_shares(gate_bias: float, w_h: float, w_x: float,
-                seeds: range = range(16)) -> dict[str, float]:
+def gate_shares(
+    gate_bias: float, w_h: float, w_x: float, seeds: range = range(16)
+) -> dict[str, float]:
     """Where the gates of a :func:`regime` sit, over its ``seeds``: the share of gate
     values ``c`` above :data:`OPEN` (``"high"``) and between :data:`SHUT` and
     :data:`OPEN` (``"mid"``), from the forward pass."""
     c = torch.cat([forward(*regime(gate_bias, w_h, w_x, seed=s))[1] for s in seeds])
-    return {"high": (c > OPEN).float().mean().item(),
-            "mid": ((c > SHUT) & (c < OPEN)).float().mean().item()}
+    return {
+        "high": (c > OPEN).float().mean().item(),
+        "mid": ((c > SHUT) & (c < OPEN)).float().mean().item(),
+    }
 
 
-def regime_sweep(regimes: dict[str, tuple[float, float, float]],
-                 seeds: range = range(16)) -> dict[str, torch.Tensor]:
+def regime_sweep(
+    regimes: dict[str, tuple[float, float, float]], seeds: range = range(16)
+) -> dict[str, torch.Tensor]:
     """Question 1.2.1 (d), the sweep: for each named regime ``(gate_bias, w_h, w_x)`` of
     :func:`regime`, the norms of ``dh[t]/dh[0]``, one row per seed ``(seeds, T)``."""
-    return {name: torch.stack([jacobian_norms(*regime(*args, seed=s)) for s in seeds])
-            for name, args in regimes.items()}
+    return {
+        name: torch.stack([jacobian_norms(*regime(*args, seed=s)) for s in seeds])
+        for name, args in regimes.items()
+    }

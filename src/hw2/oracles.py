@@ -13,8 +13,15 @@ from torch.nn import functional as F
 
 from .attention_rnn import AttentionRNN
 
-__all__ = ["attention_state_grads", "attention_step_jacobian", "conv1d_grads",
-           "gated_grads", "gated_state_sensitivities", "gated_step_jacobian", "max_diff"]
+__all__ = [
+    "attention_state_grads",
+    "attention_step_jacobian",
+    "conv1d_grads",
+    "gated_grads",
+    "gated_state_sensitivities",
+    "gated_step_jacobian",
+    "max_diff",
+]
 
 
 def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -24,21 +31,22 @@ def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a - b).abs().max().item()
 
 
-def conv1d_grads(x: torch.Tensor, W: torch.Tensor, g: torch.Tensor,
-                 stride: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def conv1d_grads(
+    x: torch.Tensor, W: torch.Tensor, g: torch.Tensor, stride: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
     """1.1(c): ``(dl/dW, dl/dx)`` of ``l = sum(g * conv1d(x, W, stride))`` for one
     input ``x`` ``(C, N)`` and weights ``W`` ``(F, C, K)``."""
     xg, Wg = x.clone().requires_grad_(True), W.clone().requires_grad_(True)
     out = F.conv1d(xg[None], Wg, stride=stride)[0]
     if out.shape != g.shape:
-        raise ValueError(f"g must have the output's shape {tuple(out.shape)}, "
-                         f"got {tuple(g.shape)}")
+        raise ValueError(f"g must have the output's shape {tuple(out.shape)}, got {tuple(g.shape)}")
     (out * g).sum().backward()
     return Wg.grad, xg.grad
 
 
-def gated_grads(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor,
-                g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def gated_grads(
+    x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor, g: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """1.2.1(c): ``(dl/dW_x, dl/dh[t] for every t)`` of ``l = sum_t g[t] . h[t]``, the
     gated cell's two equations run again so that autograd sees every state."""
     Wx = W_x.clone().requires_grad_(True)
@@ -52,8 +60,9 @@ def gated_grads(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torc
     return Wx.grad, torch.stack([s.grad for s in states])
 
 
-def gated_state_sensitivities(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor,
-                              W_x: torch.Tensor) -> torch.Tensor:
+def gated_state_sensitivities(
+    x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor
+) -> torch.Tensor:
     """1.2.1(c), forward mode: ``dh[t]/dW_x`` for every step, ``(T, m, m, n)``, autograd's
     Jacobian of the gated cell's states (its two equations run again) with respect to
     ``W_x``."""
@@ -69,8 +78,9 @@ def gated_state_sensitivities(x: torch.Tensor, W_c: torch.Tensor, W_h: torch.Ten
     return jacobian(states, W_x)
 
 
-def gated_step_jacobian(x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor,
-                        W_h: torch.Tensor, W_x: torch.Tensor) -> torch.Tensor:
+def gated_step_jacobian(
+    x_t: torch.Tensor, h_prev: torch.Tensor, W_c: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor
+) -> torch.Tensor:
     """1.2.1(d): ``dh[t]/dh[t-1]`` of one step of the gated cell at ``h_prev``."""
 
     def step(h: torch.Tensor) -> torch.Tensor:
@@ -91,8 +101,7 @@ def attention_step_jacobian(model: AttentionRNN, x: torch.Tensor, t: int) -> tor
     return jacobian(step, past[0])
 
 
-def attention_state_grads(model: AttentionRNN, x: torch.Tensor,
-                          g: torch.Tensor) -> torch.Tensor:
+def attention_state_grads(model: AttentionRNN, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     """1.2.2(f): the total ``dl/dh[t]`` for every ``t`` of ``l = sum_t g[t] . h[t]`` (``g``
     the direct partials), ``(T, n)``."""
     states, _ = model.states(x)

@@ -33,8 +33,18 @@ from tqdm import tqdm
 
 from ._validate import check_int
 
-__all__ = ["Timer", "matmul_peak", "native_bf16", "pick_device", "progress",
-           "seed_everything", "set_threads", "setup", "shows_progress", "using_threads"]
+__all__ = [
+    "Timer",
+    "matmul_peak",
+    "native_bf16",
+    "pick_device",
+    "progress",
+    "seed_everything",
+    "set_threads",
+    "setup",
+    "shows_progress",
+    "using_threads",
+]
 
 T = TypeVar("T")
 
@@ -84,11 +94,11 @@ def using_threads(threads: int) -> Iterator[int]:
 def pick_device(device: str | torch.device | None = None) -> torch.device:
     """The device a trainer runs on, as the module docstring's rule says."""
     if device is None:
-        device = os.environ.get("HW2_DEVICE") or ("cuda" if torch.cuda.is_available()
-                                                  else "cpu")
+        device = os.environ.get("HW2_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
     if not isinstance(device, str | torch.device):
-        raise TypeError(f"device must be a str, a torch.device or None, got "
-                        f"{type(device).__name__}")
+        raise TypeError(
+            f"device must be a str, a torch.device or None, got {type(device).__name__}"
+        )
     try:
         return torch.device(device)
     except RuntimeError as err:
@@ -103,8 +113,12 @@ def native_bf16() -> bool:
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
-def matmul_peak(dtype: torch.dtype = torch.float32, n: int = 2048, repeats: int = 10,
-                device: str | torch.device = "cpu") -> float:
+def matmul_peak(
+    dtype: torch.dtype = torch.float32,
+    n: int = 2048,
+    repeats: int = 10,
+    device: str | torch.device = "cpu",
+) -> float:
     """The matmul peak in FLOP/s for ``dtype`` on ``device`` (on the CPU, on torch's
     current threads): the fastest of ``repeats`` ``n x n`` products (``2 n^3`` FLOPs
     each), after two warm-up products. What a training throughput is divided by to give
@@ -135,20 +149,36 @@ def shows_progress(show: bool | None) -> bool:
     return os.environ.get("HW2_PROGRESS", "1") != "0" if show is None else bool(show)
 
 
-def progress(iterable: Iterable[T], total: int | None = None, desc: str = "",
-             show: bool | None = None, every: float = 10.0) -> Iterator[T]:
+def progress(
+    iterable: Iterable[T],
+    total: int | None = None,
+    desc: str = "",
+    show: bool | None = None,
+    every: float = 10.0,
+) -> Iterator[T]:
     """A text tqdm bar on stdout, shown as the module docstring's rule says. It updates
     at most every ``every`` seconds and stays narrower than the page. A hidden bar
     writes its updates to ``HW2_PROGRESS_LOG`` when that is set."""
     if shows_progress(show) or not os.environ.get("HW2_PROGRESS_LOG"):
-        return iter(tqdm(iterable, total=total, desc=desc, disable=not shows_progress(show),
-                         file=sys.stdout,
-                         mininterval=every, maxinterval=every, ncols=72, ascii=True))
+        return iter(
+            tqdm(
+                iterable,
+                total=total,
+                desc=desc,
+                disable=not shows_progress(show),
+                file=sys.stdout,
+                mininterval=every,
+                maxinterval=every,
+                ncols=72,
+                ascii=True,
+            )
+        )
     return _logged(iterable, total, desc, every, Path(os.environ["HW2_PROGRESS_LOG"]))
 
 
-def _logged(iterable: Iterable[T], total: int | None, desc: str, every: float,
-            log: Path) -> Iterator[T]:
+def _logged(
+    iterable: Iterable[T], total: int | None, desc: str, every: float, log: Path
+) -> Iterator[T]:
     """``iterable``, appending a line to ``log`` at the start, every ``every`` seconds
     and at the end: ``desc: k/n [elapsed<remaining, rate]``."""
     if total is None and hasattr(iterable, "__len__"):
@@ -156,8 +186,9 @@ def _logged(iterable: Iterable[T], total: int | None, desc: str, every: float,
     start = last = time.perf_counter()
 
     def write(done: int) -> None:
-        line = tqdm.format_meter(done, total, time.perf_counter() - start, ncols=72,
-                                 prefix=desc, ascii=True)
+        line = tqdm.format_meter(
+            done, total, time.perf_counter() - start, ncols=72, prefix=desc, ascii=True
+        )
         with open(log, "a") as f:
             f.write(line + "\n")
 

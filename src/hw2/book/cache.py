@@ -55,8 +55,38 @@ def _key(name: str, arguments: dict[str, Any], source: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def cached(fn: F | None = None, *,
-           keys: dict[str, Callable[[Any], Any]] | None = None) -> Any:
+def _name(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def _call_key(
+    fn: Callable[..., Any], keys: dict[str, Callable[[Any], Any]], bound: inspect.BoundArguments
+) -> str:
+    """The key of one call of ``fn``: its name, its arguments (those in ``keys`` by what
+    identifies them, those in :data:`PRESENTATION` left out), the code it can reach and
+    torch's version."""
+    arguments = {
+        k: keys[k](v) if k in keys else v
+        for k, v in bound.arguments.items()
+        if k not in PRESENTATION
+    }
+    return _key(_name(fn), arguments, source_fingerprint(fn))
+
+
+def _save(result: Any, path: Path) -> None:
+    """``torch.save`` beside ``path``, then rename: a killed run never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(result, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def cached(fn: F | None = None, *, keys: dict[str, Callable[[Any], Any]] | None = None) -> Any:
     """Cache ``fn``'s result on disk (``torch.save``), keyed as the module docstring says.
 
     Pass ``use_cache=False`` to force a fresh run. Arguments must have a stable ``repr``
@@ -71,42 +101,22 @@ def cached(fn: F | None = None, *,
     keys = keys or {}
     signature = inspect.signature(fn)
 
-    name = f"{fn.__module__}.{fn.__qualname__}"
-
-    def bound_key(bound: inspect.BoundArguments) -> str:
-        arguments = {k: keys[k](v) if k in keys else v
-                     for k, v in bound.arguments.items() if k not in PRESENTATION}
-        return _key(name, arguments, source_fingerprint(fn))
-
     def bind(*args: Any, **kwargs: Any) -> inspect.BoundArguments:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         return bound
-
-    def key(*args: Any, **kwargs: Any) -> str:
-        """The key of the call ``fn(*args, **kwargs)``."""
-        return bound_key(bind(*args, **kwargs))
 
     @functools.wraps(fn)
     def wrapper(*args: Any, use_cache: bool = True, **kwargs: Any) -> Any:
         bound = bind(*args, **kwargs)
         if not use_cache:
             return fn(*bound.args, **bound.kwargs)
-        path = cache_dir() / f"{name}-{bound_key(bound)}.pt"
+        path = cache_dir() / f"{_name(fn)}-{_call_key(fn, keys, bound)}.pt"
         if path.exists():
             return torch.load(path, weights_only=False)
         result = fn(*bound.args, **bound.kwargs)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target, then rename: a killed run never leaves half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(result, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        _save(result, path)
         return result
 
-    wrapper.key = key  # type: ignore[attr-defined]
+    wrapper.key = lambda *args, **kwargs: _call_key(fn, keys, bind(*args, **kwargs))  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]

@@ -23,11 +23,20 @@ from ..runtime import pick_device
 from ..spikes import fingerprint, jumps_of
 from .sources import PACKAGE_DIR
 
-__all__ = ["PACKAGES", "RECORD", "arithmetic_table", "environment", "recorded",
-           "reference_table"]
+__all__ = ["PACKAGES", "RECORD", "arithmetic_table", "environment", "recorded", "reference_table"]
 
-PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "hw2", "jupyter-book", "myst-nb",
-            "sphinx", "sphinx-exercise", "sphinxcontrib-bibtex")
+PACKAGES = (
+    "torch",
+    "torchvision",
+    "numpy",
+    "matplotlib",
+    "hw2",
+    "jupyter-book",
+    "myst-nb",
+    "sphinx",
+    "sphinx-exercise",
+    "sphinxcontrib-bibtex",
+)
 # The pinned section run's fingerprint, recorded by benchmarks/loss_curves.py --record.
 RECORD = PACKAGE_DIR / "manifests" / "loss_curves_pinned.json"
 
@@ -43,8 +52,7 @@ def environment() -> dict[str, str]:
             env[name] = "not installed"
     env.update({f"CPU {k}": v for k, v in arithmetic.cpu().items()})
     cnn = inspect.signature(catsdogs.train).parameters["threads"].default
-    env["torch threads"] = (f"{os.environ.get('HW2_THREADS', '1')} per page; the CNN "
-                            f"trains on {cnn}")
+    env["torch threads"] = f"{os.environ.get('HW2_THREADS', '1')} per page; the CNN trains on {cnn}"
     # The device the trainers chose (HW2_DEVICE, set to cpu by the build scripts).
     device = pick_device()
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none"
@@ -63,15 +71,20 @@ def arithmetic_table(runs: dict[str, History]) -> str:
     the plotted curves jump, the run's fingerprint and its training time."""
     if not isinstance(runs, dict) or not runs:
         raise ValueError("runs: need a dict of at least one setting -> History")
-    lines = ["| setting | variables set | train curve jumps at | test curve jumps at "
-             "| fingerprint | training time |", "|---|---|---|---|---|---:|"]
+    lines = [
+        "| setting | variables set | train curve jumps at | test curve jumps at "
+        "| fingerprint | training time |",
+        "|---|---|---|---|---|---:|",
+    ]
     for setting, h in runs.items():
         pins = arithmetic.values(setting)
         variables = "<br>".join(f"`{k}={v}`" for k, v in pins.items()) or "none"
         found = jumps_of(h)
-        lines.append(f"| {setting} | {variables} | {_epochs(found['train'])} "
-                     f"| {_epochs(found['test'])} | `{fingerprint(h)}` "
-                     f"| {h.train_seconds:.1f} s |")
+        lines.append(
+            f"| {setting} | {variables} | {_epochs(found['train'])} "
+            f"| {_epochs(found['test'])} | `{fingerprint(h)}` "
+            f"| {h.train_seconds:.1f} s |"
+        )
     return "\n".join(lines)
 
 
@@ -89,14 +102,21 @@ def reference_table(h: History, reference: dict | None = None) -> str:
     reference = recorded() if reference is None else reference
     cpu = arithmetic.cpu()
     here = f"{cpu['model']} ({cpu.get('vector units', '')})"
-    comparable = (h.arithmetic == "pinned" and h.device == "cpu"
-                  and reference["torch"] == torch.__version__)
-    same = ("yes" if fingerprint(h) == reference["fingerprint"] else "no") \
-        if comparable else "not compared"
-    return "\n".join([
-        "| run | fingerprint | CPU | torch | arithmetic |", "|---|---|---|---|---|",
-        f"| recorded | `{reference['fingerprint']}` | {reference['cpu']} "
-        f"| {reference['torch']} | pinned |",
-        f"| this build | `{fingerprint(h)}` | {here} | {torch.__version__} "
-        f"| {h.arithmetic} |",
-        f"| **same run** | {same} | | | |"])
+    comparable = (
+        h.arithmetic == "pinned" and h.device == "cpu" and reference["torch"] == torch.__version__
+    )
+    same = (
+        ("yes" if fingerprint(h) == reference["fingerprint"] else "no")
+        if comparable
+        else "not compared"
+    )
+    return "\n".join(
+        [
+            "| run | fingerprint | CPU | torch | arithmetic |",
+            "|---|---|---|---|---|",
+            f"| recorded | `{reference['fingerprint']}` | {reference['cpu']} "
+            f"| {reference['torch']} | pinned |",
+            f"| this build | `{fingerprint(h)}` | {here} | {torch.__version__} | {h.arithmetic} |",
+            f"| **same run** | {same} | | | |",
+        ]
+    )

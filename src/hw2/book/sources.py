@@ -21,8 +21,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
-    "PACKAGE_DIR", "code_fingerprint", "dependencies", "fingerprint", "imported_modules",
-    "module_path", "page_code", "reachable",
+    "PACKAGE_DIR",
+    "code_fingerprint",
+    "dependencies",
+    "fingerprint",
+    "imported_modules",
+    "module_path",
+    "page_code",
+    "reachable",
 ]
 # Modules that store or locate results, never compute them: not followed.
 NOT_FOLLOWED = ("book.cache", "book.sources")
@@ -146,8 +152,11 @@ def page_code(text: str, suffix: str) -> str:
     """The code of a page: its code cells, from ``.ipynb`` JSON or a MyST ``.md`` text."""
     if suffix == ".ipynb":
         cells = json.loads(text)["cells"]
-        sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                   for c in cells if c["cell_type"] == "code"]
+        sources = [
+            "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in cells
+            if c["cell_type"] == "code"
+        ]
     elif suffix == ".md":
         sources = [m.group(2) for m in _CODE_CELL.finditer(text)]
     else:
@@ -161,7 +170,7 @@ def _strip_options(cell: str) -> str:
     lines = cell.split("\n")
     if lines and lines[0].strip() == "---":
         end = lines.index("---", 1) if "---" in lines[1:] else 0
-        lines = lines[end + 1:]
+        lines = lines[end + 1 :]
     while lines and lines[0].startswith(":"):
         lines = lines[1:]
     return "\n".join(lines)
@@ -196,16 +205,20 @@ def _without_docstrings(node: ast.AST) -> ast.AST:
     node = copy.deepcopy(node)
     for inner in ast.walk(node):
         body = getattr(inner, "body", None)
-        if (isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                and body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
+        if (
+            isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             inner.body = body[1:] or [ast.Pass()]
     return node
 
 
-def _module_names(name: str) -> tuple[dict[str, ast.AST], dict[str, tuple[str, str]],
-                                      dict[str, str]]:
+def _module_names(
+    name: str,
+) -> tuple[dict[str, ast.AST], dict[str, tuple[str, str]], dict[str, str]]:
     """A module's top-level definitions (functions, classes, assigned names), the names
     it imports from other ``hw2`` modules (name -> (module, name)), and the ``hw2``
     modules it imports under a name (alias -> module)."""
@@ -244,10 +257,12 @@ def _locals(node: ast.AST) -> set[str]:
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return set()
     names = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
-    names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-              and isinstance(n.ctx, ast.Store)}
-    declared = {n for g in ast.walk(node) if isinstance(g, (ast.Global, ast.Nonlocal))
-                for n in g.names}
+    names |= {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    declared = {
+        n for g in ast.walk(node) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names
+    }
     return names - declared
 
 
@@ -280,8 +295,11 @@ def reachable(module: str, name: str) -> dict[tuple[str, str], str]:
             if isinstance(inner, ast.Name) and inner.id not in local:
                 if inner.id in defs or inner.id in imported:
                     todo.append((mod, inner.id))
-            elif (isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Name)
-                  and inner.value.id in modules):
+            elif (
+                isinstance(inner, ast.Attribute)
+                and isinstance(inner.value, ast.Name)
+                and inner.value.id in modules
+            ):
                 todo.append((modules[inner.value.id], inner.attr))
     return found
 
@@ -292,8 +310,9 @@ _FINGERPRINTS: dict[tuple, str] = {}  # one per process, while the package's fil
 def code_fingerprint(module: str, name: str) -> str:
     """sha256 of what ``module.name`` can run (:func:`reachable`); parsed again only
     when a file of the package changed (its size or modification time)."""
-    files = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
-                  for p in sorted(PACKAGE_DIR.rglob("*.py")))
+    files = tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(PACKAGE_DIR.rglob("*.py"))
+    )
     memo = (module, name, str(PACKAGE_DIR), files)
     if memo not in _FINGERPRINTS:
         h = hashlib.sha256()

@@ -239,6 +239,31 @@ def _as_tensor(value: object) -> torch.Tensor | None:
     return torch.from_numpy(array)
 
 
+def _why_wrong(got: torch.Tensor) -> str:
+    if bool(got.isnan().any()):
+        return "your answer contains NaN"
+    if bool(got.isinf().any()):
+        return "your answer contains an infinite value"
+    return "wrong value"
+
+
+def _value_failure(want: torch.Tensor, got: torch.Tensor, rtol: float) -> Failure | None:
+    """``None`` if ``got`` equals ``want`` (same shape) within ``rtol``, relative to the
+    largest expected entry; else the first entry that differs."""
+    scale = float(want.abs().max()) if want.numel() else 0.0
+    bad = ~torch.isclose(got, want, rtol=rtol, atol=rtol * max(scale, 1e-3))
+    if not bool(bad.any()):
+        return None
+    where = tuple(int(i) for i in bad.nonzero()[0])
+    return Failure(
+        _why_wrong(got),
+        expected=show(want),
+        received=show(got),
+        where=f"at index {list(where)} (0-based), expected "
+        f"{want[where].item():.6g}, got {got[where].item():.6g}",
+    )
+
+
 def compare(
     expected: torch.Tensor, received: object, rtol: float = 1e-4, squeeze: bool = True
 ) -> Failure | None:
@@ -261,25 +286,45 @@ def compare(
                 expected=f"shape {tuple(want.shape)}",
                 received=f"shape {tuple(got.shape)}",
             )
-    scale = float(want.abs().max()) if want.numel() else 0.0
-    bad = ~torch.isclose(got, want, rtol=rtol, atol=rtol * max(scale, 1e-3))
-    if not bool(bad.any()):
-        return None
-    where = tuple(int(i) for i in bad.nonzero()[0])
-    why = (
-        "your answer contains NaN"
-        if bool(got.isnan().any())
-        else "your answer contains an infinite value"
-        if bool(got.isinf().any())
-        else "wrong value"
-    )
-    return Failure(
-        why,
-        expected=show(want),
-        received=show(got),
-        where=f"at index {list(where)} (0-based), expected "
-        f"{want[where].item():.6g}, got {got[where].item():.6g}",
-    )
+    return _value_failure(want, got, rtol)
+
+
+def _hypothesis_test(
+    cases: st.SearchStrategy,
+    body: Callable[[object], None],
+    special: Sequence[object],
+    max_examples: int,
+) -> Callable[[], None]:
+    """``body`` as a hypothesis test: the ``special`` cases first, then ``max_examples``
+    drawn from ``cases`` (the same ones on every run), a failure shrunk."""
+    test = given(cases)(body)
+    for case in reversed(special):
+        test = example(case)(test)
+    return settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+    )(test)
+
+
+def _run(test: Callable[[], None], failures: list[Failure]) -> bool:
+    """Run a hypothesis test; returns whether it ran out of time. A verdict of
+    hypothesis's own (a flaky answer, ...) becomes a failure if there is none yet."""
+    try:
+        test()
+    except _Wrong:
+        pass
+    except _OutOfTime:
+        return True
+    except Exception as error:
+        if not failures:
+            failures.append(Failure(f"the check could not finish: {_last_line(error)}"))
+    return False
 
 
 def search(
@@ -307,44 +352,13 @@ def search(
             failures.append(failure)
             raise _Wrong
 
-    test = given(cases)(body)
-    for case in reversed(special):
-        test = example(case)(test)
-    test = settings(
-        max_examples=max_examples,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        verbosity=Verbosity.quiet,
-        report_multiple_bugs=False,
-        suppress_health_check=list(HealthCheck),
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
-    )(test)
-    out_of_time = False
-    try:
-        test()
-    except _Wrong:
-        pass
-    except _OutOfTime:
-        out_of_time = True
-    except Exception as error:  # hypothesis's own verdicts (a flaky answer, ...)
-        if not failures:
-            failures.append(Failure(f"the check could not finish: {_last_line(error)}"))
-    seconds = time.perf_counter() - start
-    notes = tuple(notes)
+    out_of_time = _run(_hypothesis_test(cases, body, special, max_examples), failures)
+    seconds, notes = time.perf_counter() - start, tuple(notes)
     if failures:
         if out_of_time:
             notes += (f"(Shrinking stopped at the {TIME_LIMIT:g} s limit.)",)
         return Report(False, count, tried, seconds, failures[-1], notes)
     if out_of_time and count < MIN_CASES:
-        return Report(
-            False,
-            count,
-            tried,
-            seconds,
-            Failure(
-                f"too slow: {count} cases in {TIME_LIMIT:g} s; a check needs at least {MIN_CASES}"
-            ),
-            notes,
-        )
+        why = f"too slow: {count} cases in {TIME_LIMIT:g} s; a check needs at least {MIN_CASES}"
+        return Report(False, count, tried, seconds, Failure(why), notes)
     return Report(True, count, tried, seconds, None, notes)

@@ -40,6 +40,15 @@ def _instance(model: object, method: str, kind: str) -> None:
         raise TypeError(f"model must have a method {method}, got {type(model).__name__}")
 
 
+def _unmet(problems: list[str], one: str, many: str) -> Failure | None:
+    """One failure listing every problem: "2 requirements not met: ...", with ``one``
+    and ``many`` the noun in the singular and the plural."""
+    if not problems:
+        return None
+    noun = one if len(problems) == 1 else many
+    return Failure(f"{len(problems)} {noun} not met: " + "; ".join(problems))
+
+
 # --- A: the CNN ------------------------------------------------------------------------
 
 
@@ -77,10 +86,7 @@ def cnn_model(model: nn.Module, data_dir: str | None = None, size: int | None = 
         f"images at {size} px"
         + (f": accuracy {verdict.accuracy:.1%}" if verdict.accuracy is not None else "")
     )
-    failure = None
-    if missing:
-        s = "s" if len(missing) > 1 else ""
-        failure = Failure(f"{len(missing)} requirement{s} not met: " + "; ".join(missing))
+    failure = _unmet(missing, "requirement", "requirements")
     notes = tuple(n for n in (parts.note, verdict.reading) if n)
     return Report(
         not missing, len(parts.has) + len(X), tried, time.perf_counter() - start, failure, notes
@@ -208,19 +214,26 @@ def _echo(
     if not with_delay:
         notes.append(_rates(tally.by(1), "position"))
     notes += tally.patterns()
+    failure = _typical_failure(
+        tally, f"accuracy {accuracy:.4f}, the homework needs more than {bar:g}", with_delay
+    )
+    return Report(False, runs, tried, time.perf_counter() - start, failure, tuple(notes))
+
+
+def _typical_failure(tally: _Tally, why: str, with_delay: bool) -> Failure:
+    """A failure showing the median failing string: what it should read, what the model
+    gave, and the first character that differs."""
     errors, s, d, result = tally.typical()
     expected = s if d == 0 else s[:-d]
-    where = first_difference(s, d, result)
-    failure = Failure(
-        f"accuracy {accuracy:.4f}, the homework needs more than {bar:g}",
+    return Failure(
+        why,
         {"s": s, "delay": d} if with_delay else {"s": s},
         label=f"A typical failing string ({errors} wrong, the median of "
         f"the {len(tally.failing)} failing strings)",
         expected=" " * d + expected,
         received=result,
-        where=f"character {where}",
+        where=f"character {first_difference(s, d, result)}",
     )
-    return Report(False, runs, tried, time.perf_counter() - start, failure, tuple(notes))
 
 
 @question("B.3")
@@ -283,10 +296,17 @@ def _curve(name: str, values: object) -> np.ndarray:
     return arr
 
 
-def _from_history(history: object) -> tuple[object, object, object]:
-    """``(train_loss, test_loss, test_acc)`` of a history object or mapping."""
-    get = history.get if isinstance(history, dict) else lambda key: getattr(history, key, None)
-    return get("train_loss"), get("test_loss"), get("test_acc")
+def _given(train_loss: object, test_loss: object, test_acc: object) -> tuple:
+    """``(train_loss, test_loss, test_acc)`` as given, or read from a history (an object
+    with those attributes, or a mapping with those keys) passed alone."""
+    if test_loss is None and test_acc is None:
+        if isinstance(train_loss, dict):
+            history = train_loss
+            return history.get("train_loss"), history.get("test_loss"), history.get("test_acc")
+        if hasattr(train_loss, "train_loss"):
+            history = train_loss
+            return tuple(getattr(history, k, None) for k in ("train_loss", "test_loss", "test_acc"))
+    return train_loss, test_loss, test_acc
 
 
 @question("C")
@@ -305,20 +325,34 @@ def spike_free(
     read as percent). A history with attributes or keys ``train_loss``, ``test_loss``
     and ``test_acc`` may be passed alone. Epochs are named from 1, as the course
     prints them."""
-    from ..spikes import BAR, FINAL_ACC, max_rise, max_rise_epoch
+    from ..spikes import BAR, FINAL_ACC
 
-    if (
-        test_loss is None
-        and test_acc is None
-        and (isinstance(train_loss, dict) or hasattr(train_loss, "train_loss"))
-    ):
-        train_loss, test_loss, test_acc = _from_history(train_loss)
+    train_loss, test_loss, test_acc = _given(train_loss, test_loss, test_acc)
     start = time.perf_counter()
     curves = {
         "train_loss": _curve("train_loss", train_loss),
         "test_loss": _curve("test_loss", test_loss),
     }
-    problems, notes = [], [_RAW]
+    problems, notes = _rises(curves), [_RAW]
+    if test_acc is None:
+        problems.append(
+            "the final test accuracy: none given (pass test_acc, the test accuracy of each epoch)"
+        )
+    else:
+        problems += _final_accuracy(test_acc, len(curves["test_loss"]), notes)
+    tried = (
+        f"both loss curves over {len(curves['train_loss'])} epochs and the final test "
+        f"accuracy; no rise above {BAR:g}, accuracy at least {FINAL_ACC:.1%}"
+    )
+    failure = _unmet(problems, "part of the rule", "parts of the rule")
+    return Report(not problems, 3, tried, time.perf_counter() - start, failure, tuple(notes))
+
+
+def _rises(curves: dict[str, np.ndarray]) -> list[str]:
+    """Each loss curve that is not finite, or rises more than the rule allows."""
+    from ..spikes import BAR, max_rise, max_rise_epoch
+
+    problems = []
     for name, arr in curves.items():
         if not np.isfinite(arr).all():
             e = int(np.flatnonzero(~np.isfinite(arr))[0]) + 1
@@ -329,39 +363,24 @@ def spike_free(
             e = max_rise_epoch(arr)
             problems.append(
                 f"{name} rises by {rise:.3g} at epoch {e + 1}, from "
-                f"{arr[:e].min():.3g} to {arr[e]:.3g} (the rule allows "
-                f"{BAR:g})"
+                f"{arr[:e].min():.3g} to {arr[e]:.3g} (the rule allows {BAR:g})"
             )
-    if test_acc is None:
-        problems.append(
-            "the final test accuracy: none given (pass test_acc, the test accuracy of each epoch)"
+    return problems
+
+
+def _final_accuracy(test_acc: object, epochs: int, notes: list[str]) -> list[str]:
+    """The rule's final accuracy, read as percent if any value is above 1 (the reading
+    goes to ``notes``); ``[problem]`` if it is too low, else ``[]``."""
+    from ..spikes import FINAL_ACC
+
+    acc = _curve("test_acc", test_acc)
+    if len(acc) != epochs:
+        raise ValueError(
+            f"test_acc has {len(acc)} values and test_loss {epochs}: give one per epoch each"
         )
-    else:
-        acc = _curve("test_acc", test_acc)
-        if len(acc) != len(curves["test_loss"]):
-            raise ValueError(
-                f"test_acc has {len(acc)} values and test_loss "
-                f"{len(curves['test_loss'])}: give one per epoch each"
-            )
-        percent = bool((acc > 1).any())
-        final = acc[-1] / 100 if percent else acc[-1]
-        notes.append(f"Accuracies read as {'percent' if percent else 'fractions'}.")
-        if not final >= FINAL_ACC:
-            problems.append(
-                f"final test accuracy {final:.1%} (the rule needs at least {FINAL_ACC:.1%})"
-            )
-    failure = None
-    if problems:
-        s = "s" if len(problems) > 1 else ""
-        failure = Failure(f"{len(problems)} part{s} of the rule not met: " + "; ".join(problems))
-    epochs = len(curves["train_loss"])
-    return Report(
-        not problems,
-        3,
-        f"both loss curves over {epochs} epochs and the "
-        f"final test accuracy; no rise above {BAR:g}, accuracy at least "
-        f"{FINAL_ACC:.1%}",
-        time.perf_counter() - start,
-        failure,
-        tuple(notes),
-    )
+    percent = bool((acc > 1).any())
+    final = acc[-1] / 100 if percent else acc[-1]
+    notes.append(f"Accuracies read as {'percent' if percent else 'fractions'}.")
+    if final >= FINAL_ACC:
+        return []
+    return [f"final test accuracy {final:.1%} (the rule needs at least {FINAL_ACC:.1%})"]
