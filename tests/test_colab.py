@@ -108,7 +108,7 @@ def test_solutions_fold_prose_in_details_and_code_in_form_view():
         code("check()"),
         md("More of the answer.\n```{solution-end}\n```\nAfter."),
     ]}
-    out = notebook.convert(nb, book(), "INSTALL", "PREFACE")
+    out = notebook.to_colab(nb, book(), "INSTALL", "PREFACE")
     kinds = [(c["cell_type"], c["source"].split("\n")[0]) for c in out["cells"]]
     assert kinds == [("markdown", "# Title"), ("markdown", "PREFACE"), ("code", "INSTALL"),
                      ("code", "import hw2"), ("markdown", "> **Exercise 3.**"),
@@ -121,7 +121,7 @@ def test_solutions_fold_prose_in_details_and_code_in_form_view():
     assert all(c.get("outputs", []) == [] for c in out["cells"])
     assert out["metadata"]["accelerator"] == "GPU"
     with pytest.raises(ValueError, match="not closed"):
-        notebook.convert({"metadata": {}, "cells": [md("```{solution-start} ex-a\n```")]},
+        notebook.to_colab({"metadata": {}, "cells": [md("```{solution-start} ex-a\n```")]},
                       book(), "", "")
 
 
@@ -139,10 +139,10 @@ def test_the_workbook_leaves_solutions_out_and_adds_answer_and_check_cells():
         md("More of the answer.\n```{solution-end}\n```\nAfter."),
         code("evidence()"),
     ]}
-    solved = notebook.convert(nb, book(), "INSTALL", "PREFACE")
+    solved = notebook.to_colab(nb, book(), "INSTALL", "PREFACE")
     folded = [c["source"] for c in solved["cells"] if "Check your answer" in c["source"]]
     assert folded and folded[0].count("<details>") == 2  # the check block, the solution
-    work = notebook.convert(nb, book(), "INSTALL", "PREFACE", workbook=True)
+    work = notebook.to_workbook(nb, book(), "INSTALL", "PREFACE")
     sources = [c["source"] for c in work["cells"]]
     text = "\n".join(sources)
     assert "secret" not in text and "solution_code" not in text and "More of" not in text

@@ -4,7 +4,8 @@ After an HTML build, :func:`_write_notebooks` gathers what each executed page re
 (``_build/jupyter_execute/<page>.ipynb``, its glued values, the numbers Sphinx gave its
 exercises, equations and figures, citations, titles, macros) into a
 :class:`colab_notebook.Book`, and writes ``_build/html/_colab/<page>.ipynb`` with
-:func:`colab_notebook.convert` (MyST to plain Markdown: see that module). A first code
+:func:`colab_notebook.to_colab` and :func:`colab_notebook.to_workbook` (MyST to plain
+Markdown: see that module). A first code
 cell installs ``hw2`` at the commit the book was built from, unless it can already be
 imported. A page with "Check your answer" blocks also gets its workbook,
 ``<page>-workbook.ipynb``, and a second launch button that opens it.
@@ -31,10 +32,11 @@ from colab_notebook import (
     WORKBOOK,
     Book,
     colab_url,
-    convert,
     has_checks,
     install_cell,
     site_url,
+    to_colab,
+    to_workbook,
 )
 
 FOLDER = "_colab"  # in the HTML output
@@ -49,16 +51,19 @@ def _repo_url(app) -> str:
 def colab_docs(app) -> list[str]:
     """Pages that get a Colab notebook: executed pages not in ``hw2_colab_skip``."""
     env = app.env
-    return sorted(d for d in env.found_docs
-                  if "kernelspec" in env.metadata.get(d, {})
-                  and d not in app.config.hw2_colab_skip)
+    return sorted(
+        d
+        for d in env.found_docs
+        if "kernelspec" in env.metadata.get(d, {}) and d not in app.config.hw2_colab_skip
+    )
 
 
 def _revision(app) -> str:
     """The commit the book is built from (the branch where git cannot say)."""
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=app.srcdir, check=True,
-                              capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=app.srcdir, check=True, capture_output=True, text=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return app.config.html_theme_options.get("repository_branch", "main")
 
@@ -66,9 +71,10 @@ def _revision(app) -> str:
 def _common(app) -> Book:
     """What every page's notebook refers to alike: the site, citations, titles, macros."""
     env = app.env
-    citations = {c.key: (c.formatted_entry.label,
-                         f"{c.bibliography_key.docname}.html#{c.citation_id}")
-                 for c in env.domaindata["cite"]["citations"]}
+    citations = {
+        c.key: (c.formatted_entry.label, f"{c.bibliography_key.docname}.html#{c.citation_id}")
+        for c in env.domaindata["cite"]["citations"]
+    }
     macros = (app.config.mathjax3_config or {}).get("tex", {}).get("macros", {})
     return Book(
         site=site_url(_repo_url(app)),
@@ -81,19 +87,27 @@ def _common(app) -> Book:
 def _page(common: Book, app, docname: str, executed: Path) -> Book:
     """``common`` with one page's glued values and the numbers Sphinx gave its
     exercises, figures (by label) and equations (node ids ``equation-<label>``)."""
-    numbers = {figtype: {node_id: ".".join(map(str, n)) for node_id, n in ids.items()}
-               for figtype, ids in app.env.toc_fignumbers.get(docname, {}).items()}
-    label_of = {node_id: label for label, (doc, node_id, _)
-                in app.env.domaindata["std"]["labels"].items() if doc == docname}
+    numbers = {
+        figtype: {node_id: ".".join(map(str, n)) for node_id, n in ids.items()}
+        for figtype, ids in app.env.toc_fignumbers.get(docname, {}).items()
+    }
+    label_of = {
+        node_id: label
+        for label, (doc, node_id, _) in app.env.domaindata["std"]["labels"].items()
+        if doc == docname
+    }
 
     def labelled(figtype: str) -> dict[str, str]:
         return {label_of[i]: n for i, n in numbers.get(figtype, {}).items() if i in label_of}
 
     # An exercise with :nonumber: has no number: it goes by its title (1.1(a), ...).
-    titled = {label: entry["node"].children[0].children[-1].astext()
-              for label, entry in getattr(app.env, "sphinx_exercise_registry", {}).items()
-              if entry["docname"] == docname and entry["type"] == "exercise"
-              and len(entry["node"].children[0].children) > 1}
+    titled = {
+        label: entry["node"].children[0].children[-1].astext()
+        for label, entry in getattr(app.env, "sphinx_exercise_registry", {}).items()
+        if entry["docname"] == docname
+        and entry["type"] == "exercise"
+        and len(entry["node"].children[0].children) > 1
+    }
     glue_file = executed.with_suffix(".glue.json")
     glued = json.loads(glue_file.read_text()) if glue_file.exists() else {}
     return replace(
@@ -102,28 +116,35 @@ def _page(common: Book, app, docname: str, executed: Path) -> Book:
         glued={k: v["data"] for k, v in glued.items()},
         exercises=titled | labelled("exercise"),
         figures=labelled("figure"),
-        equations={i.removeprefix("equation-"): n
-                   for i, n in numbers.get("displaymath", {}).items()},
+        equations={
+            i.removeprefix("equation-"): n for i, n in numbers.get("displaymath", {}).items()
+        },
     )
 
 
 def _preface(app, docname: str, nb: dict, revision: str, workbook: bool = False) -> str:
     page = f"{site_url(_repo_url(app))}{docname}.html"
     title = app.env.titles[docname].astext()
-    text = (f"*This notebook is the page [{title}]({page}) of the book "
-            f"*{app.config.html_title}*, written from its build at commit `{revision[:12]}`. "
-            "Run the cells from the top: the first installs the book's package, `hw2`. "
-            "The numbers in the text are those of the book's build, on a CPU; the cells "
-            "compute them again.*")
+    text = (
+        f"*This notebook is the page [{title}]({page}) of the book "
+        f"*{app.config.html_title}*, written from its build at commit `{revision[:12]}`. "
+        "Run the cells from the top: the first installs the book's package, `hw2`. "
+        "The numbers in the text are those of the book's build, on a CPU; the cells "
+        "compute them again.*"
+    )
     if workbook:
-        text += ("\n\n**This is the page's workbook: the solutions are left out.** After "
-                 "each question that can be checked, fill in the cell marked *Your answer* "
-                 "and run the check below it (`hw2.check`): it tries your answer on many "
-                 "cases and shows the smallest one it gets wrong.")
+        text += (
+            "\n\n**This is the page's workbook: the solutions are left out.** After "
+            "each question that can be checked, fill in the cell marked *Your answer* "
+            "and run the check below it (`hw2.check`): it tries your answer on many "
+            "cases and shows the smallest one it gets wrong."
+        )
     if nb["metadata"].get("accelerator") == "GPU":
-        text += ("\n\n**Use a GPU runtime** (Runtime → Change runtime type → a GPU) "
-                 "before you run it: training then runs on the GPU instead of the "
-                 "runtime's CPU cores.")
+        text += (
+            "\n\n**Use a GPU runtime** (Runtime → Change runtime type → a GPU) "
+            "before you run it: training then runs on the GPU instead of the "
+            "runtime's CPU cores."
+        )
     return text
 
 
@@ -141,8 +162,8 @@ def _write_notebooks(app, exception) -> None:
         page = _page(common, app, docname, executed)
         kinds = [False, True] if has_checks(nb) else [False]
         for workbook in kinds:
-            colab = convert(nb, page, install, _preface(app, docname, nb, revision, workbook),
-                            workbook=workbook)
+            write = to_workbook if workbook else to_colab
+            colab = write(nb, page, install, _preface(app, docname, nb, revision, workbook))
             target = out_dir / f"{docname}{WORKBOOK if workbook else ''}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_suffix(".ipynb.partial")
@@ -153,8 +174,9 @@ def _write_notebooks(app, exception) -> None:
 def has_workbook(app, docname: str) -> bool:
     """Whether a page gets a workbook notebook: it has a Colab notebook and "Check your
     answer" blocks."""
-    return (docname in colab_docs(app)
-            and CHECK_CLASS in Path(app.env.doc2path(docname)).read_text(encoding="utf-8"))
+    return docname in colab_docs(app) and CHECK_CLASS in Path(app.env.doc2path(docname)).read_text(
+        encoding="utf-8"
+    )
 
 
 def _buttons(app, pagename, templatename, context, doctree) -> None:
@@ -174,26 +196,39 @@ def _buttons(app, pagename, templatename, context, doctree) -> None:
                 if button.get("text") == "Colab":
                     button["url"] = colab_url(_repo_url(app), pagename)
                     if has_workbook(app, pagename):
-                        buttons.append({**button, "text": "Colab: workbook",
-                                        "url": colab_url(_repo_url(app), pagename + WORKBOOK),
-                                        "tooltip": "Open the workbook in Colab: the questions "
-                                                   "without solutions, a check for each answer",
-                                        "label": "colab-workbook-button"})
+                        buttons.append(
+                            {
+                                **button,
+                                "text": "Colab: workbook",
+                                "url": colab_url(_repo_url(app), pagename + WORKBOOK),
+                                "tooltip": "Open the workbook in Colab: the questions "
+                                "without solutions, a check for each answer",
+                                "label": "colab-workbook-button",
+                            }
+                        )
             group["buttons"] = buttons
         elif group.get("label") == "download-buttons":
-            buttons = [b for b in group["buttons"]
-                       if b.get("label") != "download-notebook-button"
-                       and not (b.get("label") == "download-source-button"
-                                and context.get("sourcename", "").endswith(".ipynb"))]
+            buttons = [
+                b
+                for b in group["buttons"]
+                if b.get("label") != "download-notebook-button"
+                and not (
+                    b.get("label") == "download-source-button"
+                    and context.get("sourcename", "").endswith(".ipynb")
+                )
+            ]
             if has_notebook:
-                buttons.insert(0, {
-                    "type": "link",
-                    "url": f"{context['pathto'](FOLDER, 1)}/{pagename}.ipynb",
-                    "text": ".ipynb",
-                    "icon": "fas fa-code",
-                    "tooltip": "Download the notebook (the one Colab opens)",
-                    "label": "download-notebook-button",
-                })
+                buttons.insert(
+                    0,
+                    {
+                        "type": "link",
+                        "url": f"{context['pathto'](FOLDER, 1)}/{pagename}.ipynb",
+                        "text": ".ipynb",
+                        "icon": "fas fa-code",
+                        "tooltip": "Download the notebook (the one Colab opens)",
+                        "label": "download-notebook-button",
+                    },
+                )
             group["buttons"] = buttons
 
 

@@ -1,6 +1,6 @@
 """A built page as a plain notebook that Colab runs, and as a workbook.
 
-Colab knows nothing of MyST, of myst-nb's ``glue`` or of sphinx-exercise. :func:`convert`
+Colab knows nothing of MyST, of myst-nb's ``glue`` or of sphinx-exercise. :func:`to_colab`
 turns an executed page (its notebook, with what the build resolved in a :class:`Book`)
 into a notebook that reads like the page:
 
@@ -13,7 +13,7 @@ into a notebook that reads like the page:
 - outputs are dropped (the notebook is for running); the caller's install cell and
   preface follow the title.
 
-With ``workbook=True`` it writes the page's **workbook** instead: every solution left
+:func:`to_workbook` writes the page's **workbook**: every solution left
 out (prose and code), and each check block turned into a cell to fill in (its code but
 the final ``check.`` call) and a cell that runs the check.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import copy
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +132,7 @@ def _number(table: dict[str, str], kind: str, book: Book, label: str) -> str:
 
 def roles(text: str, book: Book) -> str:
     """Replace every MyST role by its plain form; an unknown role is an error."""
+
     def one(match: re.Match) -> str:
         role, body = match.group("role"), match.group("text")
         if role == "glue:text":
@@ -142,6 +144,7 @@ def roles(text: str, book: Book) -> str:
         if role == "doc":
             return _doc(book, body)
         raise ValueError(f"{book.docname}: no Colab form for the role {{{role}}}")
+
     return ROLE.sub(one, text)
 
 
@@ -178,7 +181,7 @@ def _figure(book: Book, key: str, options: dict[str, str], caption: str) -> str:
 
 def directives(text: str, book: Book) -> str:
     """Replace every fenced directive by its plain form. Solutions become markers that
-    :func:`convert` folds; an unknown directive is an error."""
+    :func:`to_colab` folds; an unknown directive is an error."""
     out, lines, i = [], text.split("\n"), 0
     while i < len(lines):
         start = FENCE.match(lines[i])
@@ -228,13 +231,20 @@ def directives(text: str, book: Book) -> str:
 
 
 def _folded(text: str, title: str) -> str:
-    return (f"<details>\n<summary><b>{title}</b> (click to show)"
-            f"</summary>\n\n{text.strip()}\n\n</details>")
+    return (
+        f"<details>\n<summary><b>{title}</b> (click to show)"
+        f"</summary>\n\n{text.strip()}\n\n</details>"
+    )
 
 
 def _code(source: str, metadata: dict | None = None) -> dict:
-    return {"cell_type": "code", "metadata": metadata or {}, "source": source, "outputs": [],
-            "execution_count": None}
+    return {
+        "cell_type": "code",
+        "metadata": metadata or {},
+        "source": source,
+        "outputs": [],
+        "execution_count": None,
+    }
 
 
 def check_cells(block: str) -> list[dict]:
@@ -249,71 +259,128 @@ def check_cells(block: str) -> list[dict]:
     while first > 0 and lines[first - 1].startswith("#"):
         first -= 1  # comments that explain the call go with it
     return [
-        {"cell_type": "markdown", "metadata": {},
-         "source": "**Your answer.** Fill in the cell below, then run the check after it."},
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": "**Your answer.** Fill in the cell below, then run the check after it.",
+        },
         _code("\n".join(lines[:first]).strip()),
         _code("\n".join(lines[first:]).strip()),
     ]
 
 
-def convert(nb: dict, book: Book, install: str, preface: str, workbook: bool = False) -> dict:
-    """The Colab notebook of an executed page ``nb`` (see the module docstring). With
-    ``workbook``, its workbook: every solution left out, and each "Check your answer"
-    block turned into a cell to fill in and a cell that checks it."""
-    nb = copy.deepcopy(nb)
-    cells, solution = [], None
+def _pieces(nb: dict, book: Book) -> Iterator[tuple[str, str, str | None]]:
+    """The page in order, as ``(kind, text, solution)``: ``"code"`` (a code cell's
+    source), ``"text"`` (Markdown, MyST already converted), ``"check"`` (a "Check your
+    answer" block: its title line, then its body) and ``"end"`` (a Markdown cell ends);
+    ``solution`` is the label of the exercise whose solution holds the piece, or None."""
+    solution = None
     split = re.compile(f"({START}[^\n]*|{END}|{CHECK}.*?{CHECK_END})", re.S)
     for cell in nb["cells"]:
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "code":
-            if solution is not None and workbook:
-                continue
-            metadata = {}
-            if solution is not None:
-                metadata["cellView"] = "form"
-                source = f"# @title Solution to Exercise {solution}: run to check\n" + source
-            cells.append(_code(source, metadata))
-            continue
+            yield "code", source, solution
         if cell["cell_type"] != "markdown":
             continue
-        text = directives(math(roles(source, book), book), book)
-        parts = []
-        for piece in split.split(text):
+        for piece in split.split(directives(math(roles(source, book), book), book)):
             if piece.startswith(START):
-                solution = piece[len(START):]
+                solution = piece[len(START) :]
             elif piece == END:
                 solution = None
             elif piece.startswith(CHECK):
-                title, body = piece[len(CHECK):-len(CHECK_END)].split("\n", 1)
-                if not workbook:
-                    parts.append(_folded(body, title))
-                    continue
-                if parts:
-                    cells.append({"cell_type": "markdown", "metadata": {},
-                                  "source": "\n\n".join(parts)})
-                    parts = []
-                cells += check_cells(body)
-            elif piece.strip() and not (workbook and solution is not None):
-                parts.append(piece.strip() if solution is None
-                             else _folded(piece, f"Solution to Exercise {solution}"))
-        if parts:
-            cells.append({"cell_type": "markdown", "metadata": {}, "source": "\n\n".join(parts)})
+                yield "check", piece[len(CHECK) : -len(CHECK_END)], solution
+            elif piece.strip():
+                yield "text", piece, solution
+        yield "end", "", solution
     if solution is not None:
         raise ValueError(f"{book.docname}: a solution is not closed")
+
+
+class _Cells(list):
+    """Notebook cells, with Markdown pieces gathered into one cell until :meth:`flush`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def flush(self) -> None:
+        if self.parts:
+            self.append(
+                {"cell_type": "markdown", "metadata": {}, "source": "\n\n".join(self.parts)}
+            )
+            self.parts = []
+
+
+def _notebook(cells: list[dict], nb: dict, install: str, preface: str) -> dict:
+    """The notebook of ``cells``: the preface and the install cell after the title,
+    cell ids, and the page's kernel and Colab metadata (a GPU runtime, say)."""
     title = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown")
-    cells[title + 1:title + 1] = [
+    cells[title + 1 : title + 1] = [
         {"cell_type": "markdown", "metadata": {}, "source": preface},
         _code(install),
     ]
     for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i}"
-    keep = {k: nb["metadata"][k] for k in ("kernelspec", "accelerator", "colab")
-            if k in nb["metadata"]}
+    keep = {
+        k: copy.deepcopy(nb["metadata"][k])
+        for k in ("kernelspec", "accelerator", "colab")
+        if k in nb["metadata"]
+    }
     keep.setdefault("colab", {})["provenance"] = []
-    return {"cells": cells, "metadata": keep, "nbformat": 4, "nbformat_minor": 5}
+    return {"cells": list(cells), "metadata": keep, "nbformat": 4, "nbformat_minor": 5}
+
+
+def to_colab(nb: dict, book: Book, install: str, preface: str) -> dict:
+    """The Colab notebook of an executed page ``nb`` (see the module docstring): every
+    solution folded, its code in a cell shown as a form, each "Check your answer"
+    block folded."""
+    cells = _Cells()
+    for kind, text, solution in _pieces(nb, book):
+        if kind == "code":
+            cells.flush()
+            if solution is None:
+                cells.append(_code(text))
+            else:
+                title = f"# @title Solution to Exercise {solution}: run to check\n"
+                cells.append(_code(title + text, {"cellView": "form"}))
+        elif kind == "check":
+            title, body = text.split("\n", 1)
+            cells.parts.append(_folded(body, title))
+        elif kind == "text":
+            cells.parts.append(
+                text.strip()
+                if solution is None
+                else _folded(text, f"Solution to Exercise {solution}")
+            )
+        else:
+            cells.flush()
+    return _notebook(cells, nb, install, preface)
+
+
+def to_workbook(nb: dict, book: Book, install: str, preface: str) -> dict:
+    """The workbook of an executed page ``nb``: the page with every solution left out,
+    and each "Check your answer" block turned into a cell to fill in and a cell that
+    checks it (:func:`check_cells`)."""
+    cells = _Cells()
+    for kind, text, solution in _pieces(nb, book):
+        if kind == "check":
+            cells.flush()
+            cells += check_cells(text.split("\n", 1)[1])
+        elif solution is not None:
+            continue  # a solution, left for the student to write
+        elif kind == "code":
+            cells.flush()
+            cells.append(_code(text))
+        elif kind == "text":
+            cells.parts.append(text.strip())
+        else:
+            cells.flush()
+    return _notebook(cells, nb, install, preface)
 
 
 def has_checks(nb: dict) -> bool:
     """Whether a page has "Check your answer" blocks (and so a workbook notebook)."""
-    return any(cell["cell_type"] == "markdown" and CHECK_CLASS in "".join(cell["source"])
-               for cell in nb["cells"])
+    return any(
+        cell["cell_type"] == "markdown" and CHECK_CLASS in "".join(cell["source"])
+        for cell in nb["cells"]
+    )
