@@ -18,10 +18,13 @@ from PIL import Image
 
 from hw2 import loss_curves
 
-# One profile for every property test: no per-example deadline (first calls into torch
-# are slow), and derandomised, so a CI run tests the same examples every time.
-settings.register_profile("hw2", deadline=None, max_examples=50, derandomize=True)
-settings.load_profile("hw2")
+# Property tests: no per-example deadline (first calls into torch are slow). In CI
+# (CI set, as .ci/run does) derandomised, so a run tests the same examples every time;
+# elsewhere random, with failures kept in .hypothesis/ and tried again first, so each
+# local run explores new cases.
+settings.register_profile("ci", deadline=None, max_examples=50, derandomize=True)
+settings.register_profile("dev", deadline=None, max_examples=50, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_ZIP = ROOT.parent / "shared" / "data" / "cats_and_dogs_filtered.zip"
@@ -32,8 +35,9 @@ import browser  # noqa: E402  (scripts/browser.py: which browser, with which fla
 torch.set_num_threads(1)
 
 # A short, easy LSTM configuration: what the replay and jump tests train.
-EASY = loss_curves.Config(difficulty="EASY", batch_size=100, lr=3e-3, clip=1.0,
-                          schedule="cosine", warmup=5)
+EASY = loss_curves.Config(
+    difficulty="EASY", batch_size=100, lr=3e-3, clip=1.0, schedule="cosine", warmup=5
+)
 
 
 @pytest.fixture(scope="session")
@@ -116,8 +120,7 @@ def _chrome(tmp_path_factory, width: int):
         if os.environ.get("HW2_REQUIRE_BROWSER") == "1":
             pytest.fail(f"HW2_REQUIRE_BROWSER=1 but {chromium} or {chromedriver} is missing")
         pytest.skip(f"no browser: {chromium} or {chromedriver} is missing")
-    return browser.webdriver(width, str(tmp_path_factory.mktemp("chromium-profile")),
-                             logs=True)
+    return browser.webdriver(width, str(tmp_path_factory.mktemp("chromium-profile")), logs=True)
 
 
 # One browser of each width per test module, reused across its pages.

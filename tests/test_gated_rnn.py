@@ -9,16 +9,16 @@ from hypothesis import strategies as st
 from torch.autograd.functional import jacobian
 
 from hw2 import gated_rnn, oracles
+from strategies import tensors
 
 
 @st.composite
 def gated_case(draw):
     n, m, T = draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 8))
     scale = draw(st.sampled_from([0.3, 1.0, 3.0]))
-    g = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
 
     def r(*shape):
-        return torch.randn(*shape, generator=g, dtype=torch.float64)
+        return draw(tensors(*shape))
 
     return r(T, n), scale * r(m, n), scale * r(m, m), scale * r(m, n), r(T, m)
 
@@ -56,8 +56,10 @@ def test_step_jacobian_matches_autograd(case, data):
     h, _ = gated_rnn.forward(x, W_c, W_h, W_x)
     t = data.draw(st.integers(1, len(x) - 1)) if len(x) > 1 else 0
     h_prev = h[t - 1] if t > 0 else torch.zeros_like(h[0])
-    torch.testing.assert_close(gated_rnn.step_jacobian(x[t], h_prev, W_c, W_h, W_x),
-                               oracles.gated_step_jacobian(x[t], h_prev, W_c, W_h, W_x))
+    torch.testing.assert_close(
+        gated_rnn.step_jacobian(x[t], h_prev, W_c, W_h, W_x),
+        oracles.gated_step_jacobian(x[t], h_prev, W_c, W_h, W_x),
+    )
 
 
 @given(gated_case())
@@ -70,9 +72,11 @@ def test_backward_deltas_are_total_derivatives(case):
 def test_gated_jacobian_norms_match_autograd():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(6, 3, generator=g, dtype=torch.float64)
-    W_c, W_h, W_x = (torch.randn(4, 3, generator=g, dtype=torch.float64),
-                     torch.randn(4, 4, generator=g, dtype=torch.float64),
-                     torch.randn(4, 3, generator=g, dtype=torch.float64))
+    W_c, W_h, W_x = (
+        torch.randn(4, 3, generator=g, dtype=torch.float64),
+        torch.randn(4, 4, generator=g, dtype=torch.float64),
+        torch.randn(4, 3, generator=g, dtype=torch.float64),
+    )
     h, _ = gated_rnn.forward(x, W_c, W_h, W_x)
 
     def run_from(h0):
@@ -102,8 +106,9 @@ def test_gated_errors():
 
 
 def test_regime_sweep_is_one_row_per_seed():
-    runs = gated_rnn.regime_sweep({"near1": (6.0, 1.0, 1.0), "near0": (-6.0, 1.0, 1.0)},
-                                  seeds=range(3))
+    runs = gated_rnn.regime_sweep(
+        {"near1": (6.0, 1.0, 1.0), "near0": (-6.0, 1.0, 1.0)}, seeds=range(3)
+    )
     assert set(runs) == {"near1", "near0"} and runs["near1"].shape == (3, 60)
     row = gated_rnn.jacobian_norms(*gated_rnn.regime(6.0, 1.0, 1.0, seed=2))
     torch.testing.assert_close(runs["near1"][2], row)
@@ -124,8 +129,9 @@ def test_state_sensitivities_match_autograd(case):
 @given(gated_case())
 def test_forward_mode_gradient_equals_the_reverse_one(case):
     x, W_c, W_h, W_x, g = case
-    torch.testing.assert_close(gated_rnn.grad_W_x_forward(x, W_c, W_h, W_x, g),
-                               gated_rnn.grad_W_x(x, W_c, W_h, W_x, g))
+    torch.testing.assert_close(
+        gated_rnn.grad_W_x_forward(x, W_c, W_h, W_x, g), gated_rnn.grad_W_x(x, W_c, W_h, W_x, g)
+    )
 
 
 @st.composite
@@ -134,8 +140,9 @@ def wide_gated_case(draw):
     n, m, T = draw(st.integers(2, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 8))
     bias = draw(st.floats(-6, 6))
     w_h, w_x = draw(st.floats(0.1, 10)), draw(st.floats(0.1, 10))
-    x, W_c, W_h, W_x = gated_rnn.regime(bias, w_h, w_x, n=n, m=m, T=T,
-                                        seed=draw(st.integers(0, 2**31 - 1)))
+    x, W_c, W_h, W_x = gated_rnn.regime(
+        bias, w_h, w_x, n=n, m=m, T=T, seed=draw(st.integers(0, 2**31 - 1))
+    )
     return x, W_c, W_h, W_x
 
 
