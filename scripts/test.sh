@@ -7,10 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-ruff check src tests benchmarks book scripts  # notebooks included
-# The notebook pages' code, at most 79 characters a line (book/ruff-pages.toml; ruff
-# does not read the MyST pages, whose code the browser test measures instead).
-ruff check --config book/ruff-pages.toml book/*.ipynb
+ruff check src tests benchmarks book scripts
+ruff format --check src tests benchmarks book scripts
+# The pages' code cells, checked and formatted as notebooks, at most 79 characters a
+# line (book/ruff-pages.toml; ruff does not read MyST itself).
+python scripts/ruff_pages.py
 ensure_browser  # for the browser check (scripts/env.sh)
 ensure_axe  # for the accessibility check (scripts/env.sh)
 # The loss-curves page executed again in arithmetic other than the build's, on a fresh
