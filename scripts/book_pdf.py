@@ -86,7 +86,7 @@ def printable(text: str, page: str, pages: dict[str, int] | None) -> str:
     """The single page ready to print: ``page`` is its own file name (links to it become
     same-document anchors); ``pages`` maps a chapter's anchor to its page (None: a
     placeholder of the same width)."""
-    text = re.sub(r'href="(?:\.\./)*(?:book/)?' + re.escape(page) + r'#', 'href="#', text)
+    text = re.sub(r'href="(?:\.\./)*(?:book/)?' + re.escape(page) + r"#", 'href="#', text)
     # A relative link to another file (the PDF itself, a download) leads nowhere from a
     # copy of the PDF: its text stays, unlinked.
     text = LOCAL_LINK.sub(r"\1", text)
@@ -95,41 +95,99 @@ def printable(text: str, page: str, pages: dict[str, int] | None) -> str:
     toc_start = text.find('id="jb-print-toc"')
     toc_end = text.find("</nav>", toc_start)
     if toc_start >= 0 and toc_end >= 0:
+
         def numbered(match: re.Match) -> str:
             number = "000" if pages is None else str(pages.get(match.group(2), "?"))
             return f'{match.group(1)}<span class="hw2-page">{number}</span>'
-        text = (text[:toc_start] + TOC_LINK.sub(numbered, text[toc_start:toc_end])
-                + text[toc_end:])
+
+        text = text[:toc_start] + TOC_LINK.sub(numbered, text[toc_start:toc_end]) + text[toc_end:]
     return text.replace("</head>", PRINT_STYLE + "</head>", 1)
 
 
 # TeX in a heading as plain text: symbols, letters drawn smaller below or above the line.
 TEX_SYMBOLS = {
-    "infty": "\u221e", "ell": "\u2113", "cdot": "\u00b7", "times": "\u00d7", "le": "\u2264",
-    "leq": "\u2264", "ge": "\u2265", "geq": "\u2265", "ne": "\u2260", "neq": "\u2260",
-    "to": "\u2192", "rightarrow": "\u2192", "in": "\u2208", "sum": "\u2211",
-    "partial": "\u2202", "nabla": "\u2207", "odot": "\u2299", "otimes": "\u2297",
-    "approx": "\u2248", "pm": "\u00b1", "ldots": "\u2026", "dots": "\u2026",
-    "top": "\u1d40", "intercal": "\u1d40", "R": "\u211d",
-    "alpha": "\u03b1", "beta": "\u03b2", "gamma": "\u03b3", "delta": "\u03b4",
-    "epsilon": "\u03b5", "varepsilon": "\u03b5", "zeta": "\u03b6", "eta": "\u03b7",
-    "theta": "\u03b8", "iota": "\u03b9", "kappa": "\u03ba", "lambda": "\u03bb", "mu": "\u03bc",
-    "nu": "\u03bd", "xi": "\u03be", "pi": "\u03c0", "rho": "\u03c1", "sigma": "\u03c3",
-    "tau": "\u03c4", "phi": "\u03c6", "varphi": "\u03c6", "chi": "\u03c7", "psi": "\u03c8",
-    "omega": "\u03c9", "Gamma": "\u0393", "Delta": "\u0394", "Theta": "\u0398",
-    "Lambda": "\u039b", "Xi": "\u039e", "Pi": "\u03a0", "Sigma": "\u03a3", "Phi": "\u03a6",
-    "Psi": "\u03a8", "Omega": "\u03a9",
+    "infty": "\u221e",
+    "ell": "\u2113",
+    "cdot": "\u00b7",
+    "times": "\u00d7",
+    "le": "\u2264",
+    "leq": "\u2264",
+    "ge": "\u2265",
+    "geq": "\u2265",
+    "ne": "\u2260",
+    "neq": "\u2260",
+    "to": "\u2192",
+    "rightarrow": "\u2192",
+    "in": "\u2208",
+    "sum": "\u2211",
+    "partial": "\u2202",
+    "nabla": "\u2207",
+    "odot": "\u2299",
+    "otimes": "\u2297",
+    "approx": "\u2248",
+    "pm": "\u00b1",
+    "ldots": "\u2026",
+    "dots": "\u2026",
+    "top": "\u1d40",
+    "intercal": "\u1d40",
+    "R": "\u211d",
+    "alpha": "\u03b1",
+    "beta": "\u03b2",
+    "gamma": "\u03b3",
+    "delta": "\u03b4",
+    "epsilon": "\u03b5",
+    "varepsilon": "\u03b5",
+    "zeta": "\u03b6",
+    "eta": "\u03b7",
+    "theta": "\u03b8",
+    "iota": "\u03b9",
+    "kappa": "\u03ba",
+    "lambda": "\u03bb",
+    "mu": "\u03bc",
+    "nu": "\u03bd",
+    "xi": "\u03be",
+    "pi": "\u03c0",
+    "rho": "\u03c1",
+    "sigma": "\u03c3",
+    "tau": "\u03c4",
+    "phi": "\u03c6",
+    "varphi": "\u03c6",
+    "chi": "\u03c7",
+    "psi": "\u03c8",
+    "omega": "\u03c9",
+    "Gamma": "\u0393",
+    "Delta": "\u0394",
+    "Theta": "\u0398",
+    "Lambda": "\u039b",
+    "Xi": "\u039e",
+    "Pi": "\u03a0",
+    "Sigma": "\u03a3",
+    "Phi": "\u03a6",
+    "Psi": "\u03a8",
+    "Omega": "\u03a9",
 }
-SUBSCRIPT = dict(zip("0123456789+-=()aehijklmnoprstuvx",
-                     "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089\u208a\u208b\u208c"
-                     "\u208d\u208e\u2090\u2091\u2095\u1d62\u2c7c\u2096\u2097\u2098\u2099\u2092"
-                     "\u209a\u1d63\u209b\u209c\u1d64\u1d65\u2093", strict=True))
-SUPERSCRIPT = dict(zip("0123456789+-=()inT\u1d40",
-                       "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207a\u207b"
-                       "\u207c\u207d\u207e\u2071\u207f\u1d40\u1d40", strict=True))
+SUBSCRIPT = dict(
+    zip(
+        "0123456789+-=()aehijklmnoprstuvx",
+        "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089\u208a\u208b\u208c"
+        "\u208d\u208e\u2090\u2091\u2095\u1d62\u2c7c\u2096\u2097\u2098\u2099\u2092"
+        "\u209a\u1d63\u209b\u209c\u1d64\u1d65\u2093",
+        strict=True,
+    )
+)
+SUPERSCRIPT = dict(
+    zip(
+        "0123456789+-=()inT\u1d40",
+        "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207a\u207b"
+        "\u207c\u207d\u207e\u2071\u207f\u1d40\u1d40",
+        strict=True,
+    )
+)
 # A command whose argument is kept as it is (fonts, text).
-TEX_STYLE = re.compile(r"\\(?:mathrm|mathbf|mathit|mathsf|mathcal|boldsymbol|operatorname|"
-                       r"text|textrm|textbf|textit)\s*\{([^{}]*)\}")
+TEX_STYLE = re.compile(
+    r"\\(?:mathrm|mathbf|mathit|mathsf|mathcal|boldsymbol|operatorname|"
+    r"text|textrm|textbf|textit)\s*\{([^{}]*)\}"
+)
 TEX_SCRIPT = re.compile(r"([_^])\s*(\{[^{}]*\}|\\?[A-Za-z0-9\u0370-\u03ff\u2200-\u22ff])")
 
 
@@ -155,11 +213,13 @@ def readable(tex: str) -> str:
 
 
 # A heading: h1 to h6, or an element with the ARIA role (the contents list's captions).
-HEADING = re.compile(r'<(h[1-6]|[a-z]+(?=\s[^>]*\brole="heading"))(?:\s[^>]*)?>(.*?)</\1>',
-                     re.DOTALL)
+HEADING = re.compile(
+    r'<(h[1-6]|[a-z]+(?=\s[^>]*\brole="heading"))(?:\s[^>]*)?>(.*?)</\1>', re.DOTALL
+)
 HEADER_LINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.DOTALL)
-INLINE_MATH = re.compile(r'<span class="math notranslate nohighlight">\\\((.*?)\\\)</span>',
-                         re.DOTALL)
+INLINE_MATH = re.compile(
+    r'<span class="math notranslate nohighlight">\\\((.*?)\\\)</span>', re.DOTALL
+)
 
 
 def headings(page: str) -> list[tuple[str, str]]:
@@ -204,7 +264,7 @@ def fix_outline(pdf: Path, page: str) -> int:
                         item[NameObject("/Title")] = TextStringObject(full)
                         fixed += 1
                     lost.extend(f for p, f in remaining[:index] if p != f)
-                    remaining = remaining[index + 1:]
+                    remaining = remaining[index + 1 :]
                     break
             walk(item)
             item = item.get("/Next")
@@ -214,8 +274,10 @@ def fix_outline(pdf: Path, page: str) -> int:
         walk(outlines.get_object())
     lost.extend(f for p, f in remaining if p != f)
     if lost:
-        raise SystemExit("book_pdf: no bookmark for the heading(s) with math "
-                         + "; ".join(repr(full) for full in lost))
+        raise SystemExit(
+            "book_pdf: no bookmark for the heading(s) with math "
+            + "; ".join(repr(full) for full in lost)
+        )
     with tempfile.NamedTemporaryFile(dir=pdf.parent, suffix=".pdf", delete=False) as out:
         writer.write(out)
     os.replace(out.name, pdf)
@@ -227,19 +289,32 @@ def chapter_pages(pdf: Path) -> dict[str, int]:
     from pypdf import PdfReader
 
     reader = PdfReader(pdf)
-    return {name.lstrip("/"): reader.get_destination_page_number(dest) + 1
-            for name, dest in reader.named_destinations.items()
-            if name.lstrip("/").startswith("document-")}
+    return {
+        name.lstrip("/"): reader.get_destination_page_number(dest) + 1
+        for name, dest in reader.named_destinations.items()
+        if name.lstrip("/").startswith("document-")
+    }
 
 
 def print_pdf(chrome: str, html: Path, pdf: Path) -> None:
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
-            [chrome, *browser.FLAGS, f"--user-data-dir={profile}",
-             f"--window-size={PAGE_WIDTH_PX},1123", "--virtual-time-budget=60000",
-             "--no-pdf-header-footer", "--generate-pdf-document-outline",
-             f"--print-to-pdf={pdf}", html.resolve().as_uri()],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+            [
+                chrome,
+                *browser.FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={PAGE_WIDTH_PX},1123",
+                "--virtual-time-budget=60000",
+                "--no-pdf-header-footer",
+                "--generate-pdf-document-outline",
+                f"--print-to-pdf={pdf}",
+                html.resolve().as_uri(),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=600,
+        )
     if pdf.stat().st_size < 100_000:
         raise SystemExit(f"book_pdf: the printed PDF is only {pdf.stat().st_size} bytes")
 
@@ -248,8 +323,10 @@ def main(singlehtml: Path, output: Path) -> int:
     chrome = browser.chrome()
     if chrome is None or not os.access(chrome, os.X_OK):
         if os.environ.get("HW2_REQUIRE_BROWSER") == "1":
-            print(f"book_pdf: HW2_REQUIRE_BROWSER=1 but no browser was found; {browser.HINT}",
-                  file=sys.stderr)
+            print(
+                f"book_pdf: HW2_REQUIRE_BROWSER=1 but no browser was found; {browser.HINT}",
+                file=sys.stderr,
+            )
             return 1
         print(f"==> no PDF: this machine has no Chrome, Chromium or Edge; {browser.HINT}")
         return 0
@@ -274,8 +351,10 @@ def main(singlehtml: Path, output: Path) -> int:
             raise SystemExit("book_pdf: the page numbers moved between the two prints")
         fix_outline(second, html.read_text(encoding="utf-8"))
         os.replace(second, output)
-    print(f"==> PDF: {output} ({output.stat().st_size / 1e6:.1f} MB, chapters start on "
-          f"pages {', '.join(str(p) for p in sorted(pages.values()))})")
+    print(
+        f"==> PDF: {output} ({output.stat().st_size / 1e6:.1f} MB, chapters start on "
+        f"pages {', '.join(str(p) for p in sorted(pages.values()))})"
+    )
     return 0
 
 

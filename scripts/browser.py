@@ -16,24 +16,55 @@ import platform
 import shutil
 from pathlib import Path
 
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run")
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 # Command names of Chromium-based browsers, most specific first.
-NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
-         "microsoft-edge", "microsoft-edge-stable", "msedge")
+NAMES = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+    "microsoft-edge",
+    "microsoft-edge-stable",
+    "msedge",
+)
 # macOS application bundles and the executable inside each.
-MAC_APPS = {"Google Chrome.app": "Google Chrome", "Chromium.app": "Chromium",
-            "Microsoft Edge.app": "Microsoft Edge",
-            "Google Chrome Canary.app": "Google Chrome Canary"}
+MAC_APPS = {
+    "Google Chrome.app": "Google Chrome",
+    "Chromium.app": "Chromium",
+    "Microsoft Edge.app": "Microsoft Edge",
+    "Google Chrome Canary.app": "Google Chrome Canary",
+}
 # Open every folded solution and cell of a page (the reader's taps, all at once).
-UNFOLD = ("document.querySelectorAll('button.toggle-button').forEach(b => b.click());"
-          "document.querySelectorAll('details').forEach(d => d.open = true);")
+UNFOLD = (
+    "document.querySelectorAll('button.toggle-button').forEach(b => b.click());"
+    "document.querySelectorAll('details').forEach(d => d.open = true);"
+)
 # The book's pages (the browser tests open each) and a phone's width in CSS px.
-PAGES = ("intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "catsdogs", "echo",
-         "exec_report", "references")
+PAGES = (
+    "intro",
+    "conv",
+    "gated_rnn",
+    "attention_rnn",
+    "loss_curves",
+    "catsdogs",
+    "echo",
+    "exec_report",
+    "references",
+)
 PHONE = 390
-HINT = ("install Chrome, Chromium or Edge (or set HW2_CHROME to one), then run "
-        "`python scripts/book_pdf.py _build/pdf/_build/singlehtml _build/html/book.pdf`")
+HINT = (
+    "install Chrome, Chromium or Edge (or set HW2_CHROME to one), then run "
+    "`python scripts/book_pdf.py _build/pdf/_build/singlehtml _build/html/book.pdf`"
+)
 
 
 def candidates(system: str | None = None, home: Path | None = None) -> list[Path]:
@@ -41,19 +72,33 @@ def candidates(system: str | None = None, home: Path | None = None) -> list[Path
     system = system or platform.system()
     home = home or Path.home()
     if system == "Darwin":
-        return [root / app / "Contents" / "MacOS" / exe
-                for root in (Path("/Applications"), home / "Applications")
-                for app, exe in MAC_APPS.items()]
+        return [
+            root / app / "Contents" / "MacOS" / exe
+            for root in (Path("/Applications"), home / "Applications")
+            for app, exe in MAC_APPS.items()
+        ]
     if system == "Windows":
-        roots = [Path(os.environ.get(v, "")) for v in
-                 ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA") if os.environ.get(v)]
-        return [root / sub for root in roots for sub in
-                (Path("Google/Chrome/Application/chrome.exe"),
-                 Path("Microsoft/Edge/Application/msedge.exe"),
-                 Path("Chromium/Application/chrome.exe"))]
-    return [Path("/usr/bin/chromium"), Path("/usr/lib/chromium/chromium"),
-            Path("/opt/google/chrome/chrome"), Path("/opt/microsoft/msedge/msedge"),
-            Path("/snap/bin/chromium")]
+        roots = [
+            Path(os.environ.get(v, ""))
+            for v in ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")
+            if os.environ.get(v)
+        ]
+        return [
+            root / sub
+            for root in roots
+            for sub in (
+                Path("Google/Chrome/Application/chrome.exe"),
+                Path("Microsoft/Edge/Application/msedge.exe"),
+                Path("Chromium/Application/chrome.exe"),
+            )
+        ]
+    return [
+        Path("/usr/bin/chromium"),
+        Path("/usr/lib/chromium/chromium"),
+        Path("/opt/google/chrome/chrome"),
+        Path("/opt/microsoft/msedge/msedge"),
+        Path("/snap/bin/chromium"),
+    ]
 
 
 def chrome(system: str | None = None, home: Path | None = None) -> str | None:
@@ -72,8 +117,11 @@ def chrome(system: str | None = None, home: Path | None = None) -> str | None:
 
 def chromedriver() -> str:
     """The matching WebDriver's path (it may not exist: callers check)."""
-    return (os.environ.get("HW2_CHROMEDRIVER") or shutil.which("chromedriver")
-            or "/usr/bin/chromedriver")
+    return (
+        os.environ.get("HW2_CHROMEDRIVER")
+        or shutil.which("chromedriver")
+        or "/usr/bin/chromedriver"
+    )
 
 
 def webdriver(width: int, profile: str, logs: bool = False):
@@ -85,12 +133,18 @@ def webdriver(width: int, profile: str, logs: bool = False):
 
     options = wd.ChromeOptions()
     options.binary_location = chrome() or "chromium"
-    for flag in [*FLAGS, "--disable-quic", f"--window-size={width},1600",
-                 f"--user-data-dir={profile}"]:
+    for flag in [
+        *FLAGS,
+        "--disable-quic",
+        f"--window-size={width},1600",
+        f"--user-data-dir={profile}",
+    ]:
         options.add_argument(flag)
     if width < 640:
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
-            "width": width, "height": 844, "pixelRatio": 1.0, "touch": True}})
+        options.add_experimental_option(
+            "mobileEmulation",
+            {"deviceMetrics": {"width": width, "height": 844, "pixelRatio": 1.0, "touch": True}},
+        )
     if logs:
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return wd.Chrome(service=Service(executable_path=chromedriver()), options=options)
@@ -107,7 +161,8 @@ def open_page(driver, url: str) -> None:
             "return document.readyState === 'complete'"
             " && (!document.querySelector('script[src*=\"mathjax\"]')"
             " || (window.MathJax !== undefined && MathJax.startup !== undefined"
-            " && MathJax.startup.promise !== undefined))")
+            " && MathJax.startup.promise !== undefined))"
+        )
     )
     driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
@@ -122,4 +177,5 @@ def unfold(driver) -> None:
     driver.execute_script(UNFOLD)
     driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 300)));")
+        "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 300)));"
+    )

@@ -31,8 +31,17 @@ from hw2.runtime import setup
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "book" / "loss_curves.md"
 OUT = ROOT / "_build" / "other-arithmetic"
-SHOWN = ("n_jumps", "n_removed", "n_all_removed", "batch_after", "fix_rise_train",
-         "fix_rise_test", "fix_final_acc", "simple_pass", "strong_pass")  # for the log
+SHOWN = (
+    "n_jumps",
+    "n_removed",
+    "n_all_removed",
+    "batch_after",
+    "fix_rise_train",
+    "fix_rise_test",
+    "fix_final_acc",
+    "simple_pass",
+    "strong_pass",
+)  # for the log
 
 
 def glued(nb: nbformat.NotebookNode) -> dict[str, str]:
@@ -43,8 +52,7 @@ def glued(nb: nbformat.NotebookNode) -> dict[str, str]:
             record = output.get("metadata", {}).get("scrapbook", {})
             if "name" in record:
                 data = output.get("data", {})
-                values[record["name"]] = data.get(f"{record.get('mime_prefix', '')}text/plain",
-                                                  "")
+                values[record["name"]] = data.get(f"{record.get('mime_prefix', '')}text/plain", "")
     return values
 
 
@@ -62,9 +70,11 @@ def main(settings: list[str]) -> int:
             return 2
         run = loss_curves.train(loss_curves.SECTION8, arithmetic=setting)[1]
         same = spikes.fingerprint(run) == spikes.fingerprint(book_run)
-        print(f"==> {setting}: the section's run jumps at {spikes.jumps_of(run)}; the "
-              f"build's at {spikes.jumps_of(book_run)}"
-              + (": THE SAME TRAJECTORY, so this setting tests nothing" if same else ""))
+        print(
+            f"==> {setting}: the section's run jumps at {spikes.jumps_of(run)}; the "
+            f"build's at {spikes.jumps_of(book_run)}"
+            + (": THE SAME TRAJECTORY, so this setting tests nothing" if same else "")
+        )
         if same:
             failed.append(setting)
             continue
@@ -72,8 +82,12 @@ def main(settings: list[str]) -> int:
         os.environ["HW2_ARITHMETIC"] = setting
         start = time.perf_counter()
         try:
-            NotebookClient(nb, timeout=1800, kernel_name="python3",
-                           resources={"metadata": {"path": str(PAGE.parent)}}).execute()
+            NotebookClient(
+                nb,
+                timeout=1800,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(PAGE.parent)}},
+            ).execute()
         except Exception as err:  # the page failed: report it, go on with the others
             print(f"==> {setting}: the page FAILED:\n{err}")
             failed.append(setting)

@@ -40,19 +40,28 @@ def split_options(body: str) -> tuple[str, str]:
 
 def notebook(text: str) -> dict:
     cells = [
-        {"cell_type": "code", "id": f"cell-{i}", "metadata": {}, "outputs": [],
-         "execution_count": None, "source": split_options(m.group(3))[1].rstrip("\n")}
+        {
+            "cell_type": "code",
+            "id": f"cell-{i}",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": split_options(m.group(3))[1].rstrip("\n"),
+        }
         for i, m in enumerate(CELL.finditer(text))
     ]
-    meta = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-            "language_info": {"name": "python"}}
+    meta = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
     return {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5}
 
 
 def write_back(text: str, nb: dict) -> str:
     """``text`` with each code cell's code replaced by the notebook's, options kept."""
-    codes = iter(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
-                 for c in nb["cells"])
+    codes = iter(
+        c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in nb["cells"]
+    )
 
     def replace(m: re.Match) -> str:
         options, _ = split_options(m.group(3))
@@ -65,8 +74,7 @@ def write_back(text: str, nb: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fix", action="store_true", help="fix and format in place")
-    parser.add_argument("pages", nargs="*", type=Path,
-                        default=sorted((ROOT / "book").glob("*.md")))
+    parser.add_argument("pages", nargs="*", type=Path, default=sorted((ROOT / "book").glob("*.md")))
     args = parser.parse_args()
     pages = [p for p in args.pages if CELL.search(p.read_text(encoding="utf-8"))]
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,7 +89,9 @@ def main() -> int:
             subprocess.run([*ruff, "check", "--fix", "-q", *config, *files])
             subprocess.run([*ruff, "format", "-q", *config, *files], check=True)
             for page, file in zip(pages, files):
-                fixed = write_back(page.read_text(encoding="utf-8"), json.loads(Path(file).read_text()))
+                fixed = write_back(
+                    page.read_text(encoding="utf-8"), json.loads(Path(file).read_text())
+                )
                 page.write_text(fixed, encoding="utf-8")
         checked = subprocess.run([*ruff, "check", *config, *files])
         formatted = subprocess.run([*ruff, "format", "--check", *config, *files])

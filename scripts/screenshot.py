@@ -24,19 +24,25 @@ OUT = ROOT / "_build" / "screenshots"
 PART = 4000  # CSS px of page in one file
 
 
-def main(pages: list[str], width: int = 1280, folded: bool = False,
-         dark: bool = False) -> list[Path]:
+def main(
+    pages: list[str], width: int = 1280, folded: bool = False, dark: bool = False
+) -> list[Path]:
     """Screenshot each page whole at ``width`` CSS px, in the theme's light or ``dark``
     mode; returns the files."""
     OUT.mkdir(parents=True, exist_ok=True)
     options = webdriver.ChromeOptions()
     options.binary_location = browser.chrome() or "chromium"
-    for flag in [*browser.FLAGS, f"--window-size={width},1000",
-                 f"--user-data-dir={tempfile.mkdtemp()}"]:
+    for flag in [
+        *browser.FLAGS,
+        f"--window-size={width},1000",
+        f"--user-data-dir={tempfile.mkdtemp()}",
+    ]:
         options.add_argument(flag)
     if width < 640:  # a phone: its viewport, touch and user agent
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
-            "width": width, "height": 844, "pixelRatio": 1.0, "touch": True}})
+        options.add_experimental_option(
+            "mobileEmulation",
+            {"deviceMetrics": {"width": width, "height": 844, "pixelRatio": 1.0, "touch": True}},
+        )
     driver = webdriver.Chrome(service=Service(browser.chromedriver()), options=options)
     paths = []
     try:
@@ -46,18 +52,22 @@ def main(pages: list[str], width: int = 1280, folded: bool = False,
             # The theme reads its mode from localStorage as the page loads.
             mode = "dark" if dark else "light"
             if driver.execute_script("return localStorage.getItem('mode')") != mode:
-                driver.execute_script("localStorage.setItem('mode', arguments[0]);"
-                                      "localStorage.setItem('theme', arguments[0]);", mode)
+                driver.execute_script(
+                    "localStorage.setItem('mode', arguments[0]);"
+                    "localStorage.setItem('theme', arguments[0]);",
+                    mode,
+                )
                 driver.get(url)
             if not folded:
                 driver.execute_script(browser.UNFOLD)
             driver.execute_async_script(
                 "const done = arguments[arguments.length - 1];"
                 "setTimeout(() => (window.MathJax && MathJax.startup ?"
-                " MathJax.startup.promise : Promise.resolve()).then(done), 1500);")
+                " MathJax.startup.promise : Promise.resolve()).then(done), 1500);"
+            )
             height = driver.execute_script(
-                "return Math.max(document.documentElement.scrollHeight,"
-                " document.body.scrollHeight)")
+                "return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)"
+            )
             # The whole page, in parts a browser paints in one go.
             stem = f"{page}-{width}{'-folded' if folded else ''}{'-dark' if dark else ''}"
             for part, top in enumerate(range(0, height, PART)):
@@ -66,11 +76,22 @@ def main(pages: list[str], width: int = 1280, folded: bool = False,
                 driver.execute_script("window.scrollTo(0, arguments[0])", top)
                 driver.execute_async_script(
                     "const done = arguments[arguments.length - 1];"
-                    "requestAnimationFrame(() => setTimeout(done, 300));")
-                shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-                    "format": "png", "captureBeyondViewport": True,
-                    "clip": {"x": 0, "y": top, "width": width,
-                             "height": min(PART, height - top), "scale": 1}})
+                    "requestAnimationFrame(() => setTimeout(done, 300));"
+                )
+                shot = driver.execute_cdp_cmd(
+                    "Page.captureScreenshot",
+                    {
+                        "format": "png",
+                        "captureBeyondViewport": True,
+                        "clip": {
+                            "x": 0,
+                            "y": top,
+                            "width": width,
+                            "height": min(PART, height - top),
+                            "scale": 1,
+                        },
+                    },
+                )
                 path = OUT / f"{stem}-{part + 1:02d}.png"
                 path.write_bytes(base64.b64decode(shot["data"]))
                 paths.append(path)

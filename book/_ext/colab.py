@@ -100,21 +100,15 @@ def _page(common: Book, app, docname: str, executed: Path) -> Book:
     def labelled(figtype: str) -> dict[str, str]:
         return {label_of[i]: n for i, n in numbers.get(figtype, {}).items() if i in label_of}
 
-    # An exercise with :nonumber: has no number: it goes by its title (1.1(a), ...).
-    titled = {
-        label: entry["node"].children[0].children[-1].astext()
-        for label, entry in getattr(app.env, "sphinx_exercise_registry", {}).items()
-        if entry["docname"] == docname
-        and entry["type"] == "exercise"
-        and len(entry["node"].children[0].children) > 1
-    }
     glue_file = executed.with_suffix(".glue.json")
     glued = json.loads(glue_file.read_text()) if glue_file.exists() else {}
     return replace(
         common,
         docname=docname,
         glued={k: v["data"] for k, v in glued.items()},
-        exercises=titled | labelled("exercise"),
+        # An exercise with :nonumber: goes by its title (1.1(a), ...), which
+        # colab_notebook.directives reads from the exercise itself.
+        exercises=labelled("exercise"),
         figures=labelled("figure"),
         equations={
             i.removeprefix("equation-"): n for i, n in numbers.get("displaymath", {}).items()

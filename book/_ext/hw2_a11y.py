@@ -37,8 +37,9 @@ def visit_hidden_input(self, node) -> None:
 
     start = len(self.body)
     visit_HideCellInput(self, node)
-    self.body[start:] = [part.replace(' aria-label="Toggle hidden content"', "")
-                         for part in self.body[start:]]
+    self.body[start:] = [
+        part.replace(' aria-label="Toggle hidden content"', "") for part in self.body[start:]
+    ]
 
 
 def _handlers(app) -> None:
@@ -48,9 +49,11 @@ def _handlers(app) -> None:
     # has set its own (myst-nb sets the folded cells' after this extension loads).
     for builder in ("html", "singlehtml"):
         app.registry.add_translation_handlers(
-            nodes.citation, **{builder: (visit_citation, depart_citation)})
+            nodes.citation, **{builder: (visit_citation, depart_citation)}
+        )
         app.registry.add_translation_handlers(
-            HideCodeCellNode, **{builder: (visit_hidden_input, depart_HideCellInput)})
+            HideCodeCellNode, **{builder: (visit_hidden_input, depart_HideCellInput)}
+        )
 
 
 def setup(app):

@@ -62,13 +62,13 @@ def stamp_page(text: str, suffix: str) -> tuple[str, list[Path]]:
         first.setdefault("metadata", {})[STAMP] = stamp
         return json.dumps(nb, indent=1, ensure_ascii=False), files
     match = _FIRST_CODE_CELL.search(text)
-    rest = text[match.end():]
+    rest = text[match.end() :]
     if rest.startswith("---\n"):  # options as a YAML block
         option = f"---\n{STAMP}: {stamp}\n"
-        rest = rest[len("---\n"):]
+        rest = rest[len("---\n") :]
     else:
         option = f":{STAMP}: {stamp}\n"
-    return text[:match.end()] + option + rest, files
+    return text[: match.end()] + option + rest, files
 
 
 def _follow_package(app, docname, source):
@@ -110,8 +110,9 @@ def setup(app):
     # behind the PDF needs the same (another builder name, the same HTML).
     from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
 
-    app.add_node(HideCodeCellNode, override=True,
-                 singlehtml=(visit_HideCellInput, depart_HideCellInput))
+    app.add_node(
+        HideCodeCellNode, override=True, singlehtml=(visit_HideCellInput, depart_HideCellInput)
+    )
     # Late, after the other extensions have added their scripts for this page.
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
