@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from torch.autograd.functional import jacobian
 from torch.nn import functional as F
 
 from hw2 import gated_rnn, oracles
 from hw2.attention_rnn import AttentionRNN
+from strategies import tensors
 
 D = torch.float64
+
+
+@st.composite
+def gated_case(draw, min_steps: int = 1):
+    """A gated RNN's input x (T, n) and weights W_c, W_h, W_x, drawn by hypothesis."""
+    n, m = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    T = draw(st.integers(min_steps, min_steps + 4))
+    return draw(tensors(T, n)), draw(tensors(m, n)), draw(tensors(m, m)), draw(tensors(m, n))
 
 
 def test_max_diff_needs_one_shape():
@@ -35,13 +46,11 @@ def test_conv1d_grads_are_the_jacobians_applied_to_g(stride):
         oracles.conv1d_grads(x, W, g[:, :1], stride)
 
 
-def test_gated_oracles_are_the_jacobians_of_the_forward_pass():
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(5, 3, generator=gen, dtype=D)
-    W_c, W_h, W_x = (torch.randn(4, 3, generator=gen, dtype=D),
-                     torch.randn(4, 4, generator=gen, dtype=D),
-                     torch.randn(4, 3, generator=gen, dtype=D))
-    g = torch.randn(5, 4, generator=gen, dtype=D)
+@given(gated_case(min_steps=4), st.data())
+def test_gated_oracles_are_the_jacobians_of_the_forward_pass(case, data):
+    x, W_c, W_h, W_x = case
+    m = W_x.shape[0]
+    g = data.draw(tensors(len(x), m))
     dW_x, states = oracles.gated_grads(x, W_c, W_h, W_x, g)
     by_W_x = jacobian(lambda w: gated_rnn.forward(x, W_c, W_h, w)[0], W_x)
     torch.testing.assert_close(dW_x, torch.einsum("tm,tm...->...", g, by_W_x))
@@ -49,15 +58,18 @@ def test_gated_oracles_are_the_jacobians_of_the_forward_pass():
     # One step from h[2]: the forward pass from the zero state gives (1 - c) W_x x[3]
     # when h[2] enters the gate as extra inputs (weights W_h); c h[2] is added.
     h, _ = gated_rnn.forward(x, W_c, W_h, W_x)
-    W_gate, W_in = torch.cat([W_c, W_h], 1), torch.cat([W_x, torch.zeros(4, 4, dtype=D)], 1)
+    W_gate, W_in = torch.cat([W_c, W_h], 1), torch.cat([W_x, torch.zeros(m, m, dtype=D)], 1)
 
     def step(h_):
         both = torch.cat([x[3], h_])
-        return (gated_rnn.forward(both[None], W_gate, W_h, W_in)[0][0]
-                + torch.sigmoid(W_gate @ both) * h_)
+        return (
+            gated_rnn.forward(both[None], W_gate, W_h, W_in)[0][0]
+            + torch.sigmoid(W_gate @ both) * h_
+        )
 
-    torch.testing.assert_close(oracles.gated_step_jacobian(x[3], h[2], W_c, W_h, W_x),
-                               jacobian(step, h[2]))
+    torch.testing.assert_close(
+        oracles.gated_step_jacobian(x[3], h[2], W_c, W_h, W_x), jacobian(step, h[2])
+    )
 
 
 @pytest.mark.parametrize("k", [1, 2, None])
@@ -73,17 +85,15 @@ def test_attention_oracles_agree_with_each_other(k):
     assert oracles.attention_step_jacobian(model, x, 2).shape == (3, 3)
 
 
-def test_gated_state_sensitivities_are_the_jacobian_of_the_states():
-    gen = torch.Generator().manual_seed(1)
-    x = torch.randn(4, 3, generator=gen, dtype=D)
-    W_c, W_h, W_x = (torch.randn(2, 3, generator=gen, dtype=D),
-                     torch.randn(2, 2, generator=gen, dtype=D),
-                     torch.randn(2, 3, generator=gen, dtype=D))
+@given(gated_case())
+def test_gated_state_sensitivities_are_the_jacobian_of_the_states(case):
+    x, W_c, W_h, W_x = case
     P = oracles.gated_state_sensitivities(x, W_c, W_h, W_x)
     expected = jacobian(lambda w: gated_rnn.forward(x, W_c, W_h, w)[0], W_x)
     torch.testing.assert_close(P, expected)
     # The first state is (1 - c[1]) W_x x[1]: its derivative by (W_x)_ab is
     # (1 - c_a[1]) x_b[1] on row a only.
     _, c = gated_rnn.forward(x, W_c, W_h, W_x)
-    first = torch.einsum("ja,j,b->jab", torch.eye(2, dtype=D), 1 - c[0], x[0])
+    eye = torch.eye(W_x.shape[0], dtype=D)
+    first = torch.einsum("ja,j,b->jab", eye, 1 - c[0], x[0])
     torch.testing.assert_close(P[0], first)
