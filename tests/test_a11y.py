@@ -48,8 +48,10 @@ def axe_source() -> str:
     """axe.min.js of the pinned version."""
     package = AXE.parent / "package.json"
     if not AXE.is_file():
-        message = (f"no axe-core at {AXE}: `source scripts/env.sh && ensure_axe` installs "
-                   "it from npm (scripts/test.sh does)")
+        message = (
+            f"no axe-core at {AXE}: `source scripts/env.sh && ensure_axe` installs "
+            "it from npm (scripts/test.sh does)"
+        )
         if os.environ.get("HW2_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)
@@ -62,8 +64,10 @@ def _in_mode(drv, url: str, mode: str) -> None:
     """Open ``url`` in the theme's ``mode`` (light or dark), as the theme's switch leaves
     it: pydata-sphinx-theme reads ``mode`` and ``theme`` from localStorage on load."""
     open_page(drv, url)
-    drv.execute_script("localStorage.setItem('mode', arguments[0]);"
-                       "localStorage.setItem('theme', arguments[0]);", mode)
+    drv.execute_script(
+        "localStorage.setItem('mode', arguments[0]);localStorage.setItem('theme', arguments[0]);",
+        mode,
+    )
     open_page(drv, url)
     assert drv.execute_script("return document.documentElement.dataset.theme") == mode
 
@@ -90,8 +94,7 @@ def report(violations: list[dict]) -> str:
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("width", [1280, PHONE])
 @pytest.mark.parametrize("page", PAGES)
-def test_no_serious_accessibility_violation(driver, phone, server, axe_source, page, width,
-                                            mode):
+def test_no_serious_accessibility_violation(driver, phone, server, axe_source, page, width, mode):
     drv = phone if width == PHONE else driver
     _in_mode(drv, f"{server}/book/{page}.html", mode)
     unfold(drv)
@@ -105,7 +108,8 @@ def test_axe_finds_a_violation(driver, server, axe_source):
     driver.execute_script(
         "const a = document.createElement('a'); a.href = '#'; a.textContent = 'faint';"
         "a.style.color = '#bbb'; a.style.background = '#fff';"
-        "document.querySelector('article p').appendChild(a);")
+        "document.querySelector('article p').appendChild(a);"
+    )
     ids = {v["id"] for v in audit(driver, axe_source) if v["impact"] in FAILING}
     assert "color-contrast" in ids
 

@@ -45,8 +45,11 @@ def test_identity_keys_what_the_result_depends_on():
 def _capability() -> tuple[str, str | None, str | None]:
     import torch
 
-    return (torch.backends.cpu.get_cpu_capability(), os.environ.get("MKL_CBWR"),
-            os.environ.get("HW2_TEST_MARK"))
+    return (
+        torch.backends.cpu.get_cpu_capability(),
+        os.environ.get("MKL_CBWR"),
+        os.environ.get("HW2_TEST_MARK"),
+    )
 
 
 def _tensors(n: int) -> list:

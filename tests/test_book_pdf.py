@@ -28,10 +28,16 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import book_pdf  # noqa: E402
 import browser  # noqa: E402
 
-CHAPTERS = ["Convolutions (theory 1.1)", "A gated RNN (theory 1.2, part 1)",
-            "AttentionRNN (theory 1.2, part 2)", "Debugging loss curves",
-            "Cats vs dogs with a CNN (practical A)", "Echo with a GRU (practical B)",
-            "Execution report", "References"]
+CHAPTERS = [
+    "Convolutions (theory 1.1)",
+    "A gated RNN (theory 1.2, part 1)",
+    "AttentionRNN (theory 1.2, part 2)",
+    "Debugging loss curves",
+    "Cats vs dogs with a CNN (practical A)",
+    "Echo with a GRU (practical B)",
+    "Execution report",
+    "References",
+]
 
 
 @pytest.fixture(scope="module")
@@ -114,39 +120,58 @@ def test_bookmarks_read_as_the_headings_do(reader):
         if len(parts) == 1:
             continue
         with_math += 1
-        texts = [" ".join(html.unescape(re.sub(r"<[^>]+>", "", t)).split())
-                 for t in parts[::2]]
+        texts = [" ".join(html.unescape(re.sub(r"<[^>]+>", "", t)).split()) for t in parts[::2]]
         pattern = "(.+?)".join(re.escape(t) for t in texts)
         symbols = []
         for tex in parts[1::2]:
             tex = re.sub(r"\\infty", "\u221e", html.unescape(tex))
             symbols.append(re.sub(r"\\[A-Za-z]+|[^A-Za-z0-9\u221e]", "", tex))
         assert all(symbols), parts
-        found = [t for t in titles if (m := re.fullmatch(pattern, t)) and all(
-            all(c in unicodedata.normalize("NFKC", shown) for c in wanted)
-            for shown, wanted in zip(m.groups(), symbols, strict=True))]
+        found = [
+            t
+            for t in titles
+            if (m := re.fullmatch(pattern, t))
+            and all(
+                all(c in unicodedata.normalize("NFKC", shown) for c in wanted)
+                for shown, wanted in zip(m.groups(), symbols, strict=True)
+            )
+        ]
         assert found, (pattern, symbols, titles)
     assert with_math >= 1, "no heading with math to check"
 
 
-@pytest.mark.parametrize(("tex", "text"), [
-    ("W_x", "W\u2093"), ("k", "k"), ("\\infty", "\u221e"), ("W_{hh}", "W\u2095\u2095"),
-    ("x_{t-1}", "x\u209c\u208b\u2081"), ("h^{(t)}", "h^(t)"), ("a^T", "a\u1d40"),
-    ("\\mathbb{R}^{n}", "\u211d\u207f"), ("\\sigma(W_x x + b)", "\u03c3(W\u2093 x + b)"),
-    ("\\mathbf{W}_{\\text{out}}", "W\u2092\u1d64\u209c"), ("y_b", "y_b"),
-    ("\\ell_{\\text{CE}}", "\u2113_(CE)")])
+@pytest.mark.parametrize(
+    ("tex", "text"),
+    [
+        ("W_x", "W\u2093"),
+        ("k", "k"),
+        ("\\infty", "\u221e"),
+        ("W_{hh}", "W\u2095\u2095"),
+        ("x_{t-1}", "x\u209c\u208b\u2081"),
+        ("h^{(t)}", "h^(t)"),
+        ("a^T", "a\u1d40"),
+        ("\\mathbb{R}^{n}", "\u211d\u207f"),
+        ("\\sigma(W_x x + b)", "\u03c3(W\u2093 x + b)"),
+        ("\\mathbf{W}_{\\text{out}}", "W\u2092\u1d64\u209c"),
+        ("y_b", "y_b"),
+        ("\\ell_{\\text{CE}}", "\u2113_(CE)"),
+    ],
+)
 def test_tex_in_a_heading_reads_as_plain_text(tex, text):
     assert book_pdf.readable(tex) == text
 
 
 def test_headings_without_and_with_their_math():
-    page = ('<h1>CNNs and RNNs, worked\nand verified<a class="headerlink" href="#a">#</a>'
-            '</h1><h2>AttentionRNN(<span class="math notranslate nohighlight">\\(k\\)</span>)'
-            ' and AttentionRNN(<span class="math notranslate nohighlight">\\(\\infty\\)'
-            '</span>)</h2>')
+    page = (
+        '<h1>CNNs and RNNs, worked\nand verified<a class="headerlink" href="#a">#</a>'
+        '</h1><h2>AttentionRNN(<span class="math notranslate nohighlight">\\(k\\)</span>)'
+        ' and AttentionRNN(<span class="math notranslate nohighlight">\\(\\infty\\)'
+        "</span>)</h2>"
+    )
     assert book_pdf.headings(page) == [
         ("CNNs and RNNs, worked and verified", "CNNs and RNNs, worked and verified"),
-        ("AttentionRNN() and AttentionRNN()", "AttentionRNN(k) and AttentionRNN(\u221e)")]
+        ("AttentionRNN() and AttentionRNN()", "AttentionRNN(k) and AttentionRNN(\u221e)"),
+    ]
 
 
 def test_each_chapter_starts_a_page_listed_in_the_contents(reader):
@@ -156,8 +181,9 @@ def test_each_chapter_starts_a_page_listed_in_the_contents(reader):
     for chapter, page in zip(CHAPTERS, sorted(starts.values()), strict=True):
         # The chapter's anchor (its page here) sits just above its title.
         assert chapter in reader.pages[page - 1].extract_text(), chapter
-        assert re.search(re.escape(chapter) + r".*?\.*\s*" + str(page) + r"\b",
-                         contents, re.DOTALL), chapter
+        assert re.search(
+            re.escape(chapter) + r".*?\.*\s*" + str(page) + r"\b", contents, re.DOTALL
+        ), chapter
 
 
 def test_no_interface_text_and_no_missing_glyph(reader):
@@ -168,10 +194,12 @@ def test_no_interface_text_and_no_missing_glyph(reader):
 
 
 def test_printable_page_links_to_itself_and_numbers_its_contents():
-    html = ('<html><head></head><body><div id="jb-print-toc"><nav>'
-            '<a class="reference internal nav-link" href="#document-book/conv">Conv</a>'
-            '</nav></div><a href="book/intro.html#id5">[LC]</a> <a href="../book.pdf">pdf</a>'
-            ' <a href="https://example.org">web</a> \u2705</body></html>')
+    html = (
+        '<html><head></head><body><div id="jb-print-toc"><nav>'
+        '<a class="reference internal nav-link" href="#document-book/conv">Conv</a>'
+        '</nav></div><a href="book/intro.html#id5">[LC]</a> <a href="../book.pdf">pdf</a>'
+        ' <a href="https://example.org">web</a> \u2705</body></html>'
+    )
     out = book_pdf.printable(html, "intro.html", {"document-book/conv": 7})
     assert '<a href="#id5">[LC]</a>' in out
     assert 'href="../book.pdf"' not in out and "</a> pdf <a" in out
@@ -194,11 +222,13 @@ def test_finds_chrome_in_a_macos_application_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     home = tmp_path / "home"
     assert browser.chrome("Darwin", home) is None
-    edge = _fake_executable(home / "Applications" / "Microsoft Edge.app" / "Contents"
-                            / "MacOS" / "Microsoft Edge")
+    edge = _fake_executable(
+        home / "Applications" / "Microsoft Edge.app" / "Contents" / "MacOS" / "Microsoft Edge"
+    )
     assert browser.chrome("Darwin", home) == str(edge)
-    assert Path("/Applications/Google Chrome.app/Contents/MacOS/Google Chrome") in \
-        browser.candidates("Darwin", home)
+    assert Path(
+        "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"
+    ) in browser.candidates("Darwin", home)
 
 
 def test_without_a_browser_the_build_ends_with_a_hint_unless_ci(tmp_path, monkeypatch, capsys):

@@ -32,11 +32,15 @@ def test_intro_renders_math_images_and_no_console_errors(driver, server, tmp_pat
     assert "\\ln" not in body and "$\\ell" not in body, "raw TeX left on the page"
     broken = driver.execute_script(
         "return Array.from(document.images)"
-        ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+        ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
     assert broken == []
     # The browser's own request for /favicon.ico is not part of the page.
-    errors = [e for e in driver.get_log("browser")
-              if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+    errors = [
+        e
+        for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]
+    ]
     assert errors == []
     driver.save_screenshot(str(ROOT / "_build" / "intro-screenshot.png"))
 
@@ -74,9 +78,13 @@ def test_on_a_phone_every_figure_is_whole_on_screen_and_legible(phone, server, p
         assert figure["left"] >= 0 and figure["right"] <= PHONE, figure
         assert figure["phone"] == (figure["kind"] == "hw2-plot"), figure
     # Every image in a cell's output is a measured figure (none bypasses figure_html).
-    assert phone.execute_script(
-        "return document.querySelectorAll('article div.cell_output img:not(picture img)')"
-        ".length") == 0
+    assert (
+        phone.execute_script(
+            "return document.querySelectorAll('article div.cell_output img:not(picture img)')"
+            ".length"
+        )
+        == 0
+    )
 
 
 # The size of the page's small text (a <small> in the article), in CSS px.
@@ -91,8 +99,7 @@ return px;
 
 
 @pytest.mark.parametrize("page", FIGURE_PAGES)
-def test_at_desktop_width_figure_text_is_legible_and_diagram_labels_are_large(
-        driver, server, page):
+def test_at_desktop_width_figure_text_is_legible_and_diagram_labels_are_large(driver, server, page):
     """At 1280 px every plot's smallest text is at least 8 CSS px, and a diagram's
     labels at least the size of the page's small text."""
     open_page(driver, f"{server}/book/{page}.html")
@@ -144,7 +151,8 @@ def test_nothing_is_cut(driver, phone, server, page, width):
     open_page(drv, f"{server}/book/{page}.html")
     unfold(drv)
     viewport, page_width = drv.execute_script(
-        "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]")
+        "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]"
+    )
     assert page_width <= viewport
     assert drv.execute_script(HIDDEN) == []
 
@@ -188,8 +196,10 @@ def test_at_desktop_width_no_code_box_scrolls_sideways(driver, server, page):
     open_page(driver, f"{server}/book/{page}.html")
     unfold(driver)
     scrolls = driver.execute_script(CODE_THAT_SCROLLS)
-    assert scrolls == [], ("code boxes that scroll sideways [by px, longest line's "
-                           f"length (at most {CODE_LINE}), its start]: {scrolls}")
+    assert scrolls == [], (
+        "code boxes that scroll sideways [by px, longest line's "
+        f"length (at most {CODE_LINE}), its start]: {scrolls}"
+    )
 
 
 @pytest.mark.parametrize("page", ["conv", "loss_curves"])
@@ -209,7 +219,8 @@ def _drawer(drv, side: str) -> list[float]:
     return drv.execute_script(
         "const e = document.querySelector(arguments[0]); const b = e.getBoundingClientRect();"
         "return getComputedStyle(e).visibility === 'visible' ? [b.left, b.right] : [];",
-        f".bd-sidebar-{side}")
+        f".bd-sidebar-{side}",
+    )
 
 
 @pytest.mark.parametrize("side", ["primary", "secondary"])
@@ -220,8 +231,9 @@ def test_on_a_phone_both_drawers_open_on_a_tap_and_close(phone, server, side):
 
     open_page(phone, f"{server}/book/conv.html")
     assert _drawer(phone, side) == []
-    button = [b for b in phone.find_elements(By.CSS_SELECTOR, f".{side}-toggle")
-              if b.is_displayed()]
+    button = [
+        b for b in phone.find_elements(By.CSS_SELECTOR, f".{side}-toggle") if b.is_displayed()
+    ]
     assert len(button) == 1
     button[0].click()
     phone.execute_async_script("setTimeout(arguments[arguments.length - 1], 600)")

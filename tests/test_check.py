@@ -20,7 +20,7 @@ from hw2.check import engine
 def loop_conv(x, W):
     out = torch.zeros(1, 3, dtype=x.dtype)
     for i in range(3):
-        out[0, i] = (W[0] * x[:, 2 * i:2 * i + 3]).sum()
+        out[0, i] = (W[0] * x[:, 2 * i : 2 * i + 3]).sum()
     return out
 
 
@@ -46,12 +46,15 @@ def attention_jacobian_numpy(x, h1, h2, Q, K, V):
     h = sum(a[i] * V[i] @ s[i] for i in range(3))
     grad_w = Q[1].T @ K[1] @ h1 + K[1].T @ Q[1] @ h1
     v1 = V[1] @ h1
-    return [[a[1] * (V[1][r, c] + (v1[r] - h[r]) * grad_w[c]) for c in range(len(x))]
-            for r in range(len(x))]
+    return [
+        [a[1] * (V[1][r, c] + (v1[r] - h[r]) * grad_w[c]) for c in range(len(x))]
+        for r in range(len(x))
+    ]
 
 
 def with_model(k):
     """AttentionRNN(k) (``None``: inf) of hw2 loaded with the given matrices."""
+
     def run(xs, Q, K, V):
         model = attention_rnn.AttentionRNN(xs.shape[1], k).double()
         with torch.no_grad():
@@ -59,6 +62,7 @@ def with_model(k):
                 for p, v in zip(params, values):
                     p.copy_(v)
             return model(xs)[0]
+
     return run
 
 
@@ -70,9 +74,18 @@ def rnn_loop(xs, Q, K, V, lags=None, inputs_only=False):
         past = [hs[t - i] if t - i >= 0 else torch.zeros_like(x) for i in range(1, lags + 1)]
         if inputs_only:
             past = [torch.zeros_like(x)] * lags
-        h, _ = (lambda s: (sum(torch.softmax(torch.stack(
-            [(Q[i] @ s[i]) @ (K[i] @ s[i]) for i in range(len(s))]), 0)[i] * (V[i] @ s[i])
-            for i in range(len(s))), None))([x, *past])
+        h, _ = (
+            lambda s: (
+                sum(
+                    torch.softmax(
+                        torch.stack([(Q[i] @ s[i]) @ (K[i] @ s[i]) for i in range(len(s))]), 0
+                    )[i]
+                    * (V[i] @ s[i])
+                    for i in range(len(s))
+                ),
+                None,
+            )
+        )([x, *past])
         hs.append(h)
     return torch.stack(hs)
 
@@ -120,75 +133,125 @@ CASES = {
     # check: (book's answer, [other correct formulations], [typical mistakes])
     "conv_output_shape": (
         lambda C, H, W, K, P, S, D, F_: (F_, *conv.conv_output_shape((H, W), K, S, P, D)),
-        [lambda C, H, W, K, P, S, D, F_: [F_] + [(n + 2 * P - D * (K - 1) - 1) // S + 1
-                                              for n in (H, W)],
-         lambda C, H, W, K, P, S, D, F_: np.array(
-             [F_, *[math.floor((n + 2 * P - D * K + D - 1) / S) + 1 for n in (H, W)]])],
-        [lambda C, H, W, K, P, S, D, F_: (F_, (H + 2 * P - K) // S + 1, (W + 2 * P - K) // S + 1),
-         lambda C, H, W, K, P, S, D, F_: (C, *conv.conv_output_shape((H, W), K, S, P, D)),
-         lambda C, H, W, K, P, S, D, F_: (F_, *[(n - D * (K - 1) - 1) // S + 1
-                                                 for n in (H, W)])]),  # no padding
+        [
+            lambda C, H, W, K, P, S, D, F_: (
+                [F_] + [(n + 2 * P - D * (K - 1) - 1) // S + 1 for n in (H, W)]
+            ),
+            lambda C, H, W, K, P, S, D, F_: np.array(
+                [F_, *[math.floor((n + 2 * P - D * K + D - 1) / S) + 1 for n in (H, W)]]
+            ),
+        ],
+        [
+            lambda C, H, W, K, P, S, D, F_: (
+                F_,
+                (H + 2 * P - K) // S + 1,
+                (W + 2 * P - K) // S + 1,
+            ),
+            lambda C, H, W, K, P, S, D, F_: (C, *conv.conv_output_shape((H, W), K, S, P, D)),
+            lambda C, H, W, K, P, S, D, F_: (F_, *[(n - D * (K - 1) - 1) // S + 1 for n in (H, W)]),
+        ],
+    ),  # no padding
     "conv1d_forward": (
         lambda x, W: conv.conv1d(x, W, 2),
-        [loop_conv, lambda x, W: np.einsum("ck,cik->i", W[0].numpy(),
-                                           x.numpy()[:, [[0, 1, 2], [2, 3, 4], [4, 5, 6]]])],
-        [lambda x, W: conv.conv1d(x, W.flip(-1), 2),  # convolution, not cross-correlation
-         lambda x, W: conv.conv1d(x[:, 1:], W, 2),  # off-by-one windows
-         lambda x, W: conv.conv1d(x, W, 1)[:, :3]]),  # stride 1
+        [
+            loop_conv,
+            lambda x, W: np.einsum(
+                "ck,cik->i", W[0].numpy(), x.numpy()[:, [[0, 1, 2], [2, 3, 4], [4, 5, 6]]]
+            ),
+        ],
+        [
+            lambda x, W: conv.conv1d(x, W.flip(-1), 2),  # convolution, not cross-correlation
+            lambda x, W: conv.conv1d(x[:, 1:], W, 2),  # off-by-one windows
+            lambda x, W: conv.conv1d(x, W, 1)[:, :3],
+        ],
+    ),  # stride 1
     "conv1d_dfdW": (
         lambda x: conv.conv1d_jacobian_weight(x, (1, 5, 3), 2),
-        [lambda x: x[:, [[0, 1, 2], [2, 3, 4], [4, 5, 6]]].permute(1, 0, 2),  # squeezed
-         lambda x: torch.stack([x[:, 2 * i:2 * i + 3] for i in range(3)])[None, :, None]],
-        [lambda x: x[:, [[0, 1, 2], [1, 2, 3], [2, 3, 4]]].permute(1, 0, 2),  # stride 1
-         lambda x: x[:, [[2, 1, 0], [4, 3, 2], [6, 5, 4]]].permute(1, 0, 2),  # flipped
-         lambda x: x[:, [[1, 2, 3], [3, 4, 5], [5, 6, 6]]].permute(1, 0, 2)]),  # off by one
+        [
+            lambda x: x[:, [[0, 1, 2], [2, 3, 4], [4, 5, 6]]].permute(1, 0, 2),  # squeezed
+            lambda x: torch.stack([x[:, 2 * i : 2 * i + 3] for i in range(3)])[None, :, None],
+        ],
+        [
+            lambda x: x[:, [[0, 1, 2], [1, 2, 3], [2, 3, 4]]].permute(1, 0, 2),  # stride 1
+            lambda x: x[:, [[2, 1, 0], [4, 3, 2], [6, 5, 4]]].permute(1, 0, 2),  # flipped
+            lambda x: x[:, [[1, 2, 3], [3, 4, 5], [5, 6, 6]]].permute(1, 0, 2),
+        ],
+    ),  # off by one
     "conv1d_dfdx": (
         lambda W: conv.conv1d_jacobian_input(W, 7, 2),
-        [lambda W: torch.stack([F.pad(W[0], (2 * i, 4 - 2 * i)) for i in range(3)]),
-         lambda W: np.einsum("ck,ikn->icn", W[0].numpy(),
-                             np.eye(7)[[[0, 1, 2], [2, 3, 4], [4, 5, 6]]])],
-        [lambda W: conv.conv1d_jacobian_input(W.flip(-1), 7, 2),
-         lambda W: torch.stack([F.pad(W[0], (i, 4 - i)) for i in range(3)]),
-         lambda W: conv.conv1d_jacobian_input(W, 7, 2).transpose(-1, -2)]),
+        [
+            lambda W: torch.stack([F.pad(W[0], (2 * i, 4 - 2 * i)) for i in range(3)]),
+            lambda W: np.einsum(
+                "ck,ikn->icn", W[0].numpy(), np.eye(7)[[[0, 1, 2], [2, 3, 4], [4, 5, 6]]]
+            ),
+        ],
+        [
+            lambda W: conv.conv1d_jacobian_input(W.flip(-1), 7, 2),
+            lambda W: torch.stack([F.pad(W[0], (i, 4 - i)) for i in range(3)]),
+            lambda W: conv.conv1d_jacobian_input(W, 7, 2).transpose(-1, -2),
+        ],
+    ),
     "conv1d_dldW": (
         lambda x, g: conv.conv1d_weight_grad(x, g, 3, 2),
-        [lambda x, g: sum(g[0, i] * x[:, 2 * i:2 * i + 3] for i in range(3)),
-         lambda x, g: F.conv1d(x[:, None], g[None], dilation=2)[:, 0][None]],
-        [lambda x, g: F.conv1d(x[:, None], g[None], dilation=1)[:, 0, :3][None],
-         lambda x, g: sum(g[0, i] * x[:, 2 * i:2 * i + 3] for i in range(3)).flip(-1),
-         lambda x, g: conv.conv1d_weight_grad(x, g.flip(-1), 3, 2)]),
+        [
+            lambda x, g: sum(g[0, i] * x[:, 2 * i : 2 * i + 3] for i in range(3)),
+            lambda x, g: F.conv1d(x[:, None], g[None], dilation=2)[:, 0][None],
+        ],
+        [
+            lambda x, g: F.conv1d(x[:, None], g[None], dilation=1)[:, 0, :3][None],
+            lambda x, g: sum(g[0, i] * x[:, 2 * i : 2 * i + 3] for i in range(3)).flip(-1),
+            lambda x, g: conv.conv1d_weight_grad(x, g.flip(-1), 3, 2),
+        ],
+    ),
     "gated_dldWx": (
         gated_rnn.grad_W_x,
         [gated_loop, lambda *a: gated_rnn.grad_W_x(*a).numpy()],
-        [gated_no_recursion, gated_no_gate_term, lambda *a: gated_rnn.grad_W_x(*a).T]),
+        [gated_no_recursion, gated_no_gate_term, lambda *a: gated_rnn.grad_W_x(*a).T],
+    ),
     "attention_jacobian": (
         attention_jacobian_book,
-        [attention_jacobian_numpy,
-         lambda *a: torch.autograd.functional.jacobian(
-             lambda h: attention_step(a[0], h, *a[2:])[-1], a[1])],
-        [lambda *a: attention_step(*a)[4][1] * a[4][1],  # no path through the weights
-         lambda *a: attention_jacobian_book(*a).T,
-         lambda *a: attention_jacobian_book(*a, q_term=False)]),  # half of dw/dh
+        [
+            attention_jacobian_numpy,
+            lambda *a: torch.autograd.functional.jacobian(
+                lambda h: attention_step(a[0], h, *a[2:])[-1], a[1]
+            ),
+        ],
+        [
+            lambda *a: attention_step(*a)[4][1] * a[4][1],  # no path through the weights
+            lambda *a: attention_jacobian_book(*a).T,
+            lambda *a: attention_jacobian_book(*a, q_term=False),
+        ],
+    ),  # half of dw/dh
     "attention_rnn": (
         with_model(2),
         [rnn_loop, lambda xs, Q, K, V: rnn_loop(xs, Q, K, V).numpy()],
-        [lambda *a: rnn_loop(*a, inputs_only=True),  # no recursion
-         lambda *a: rnn_loop(*a, lags=1),  # one state too few
-         lambda xs, Q, K, V: rnn_loop(xs, Q, V, K)]),
+        [
+            lambda *a: rnn_loop(*a, inputs_only=True),  # no recursion
+            lambda *a: rnn_loop(*a, lags=1),  # one state too few
+            lambda xs, Q, K, V: rnn_loop(xs, Q, V, K),
+        ],
+    ),
     "attention_rnn_inf": (
         with_model(None),
-        [inf_loop,
-         lambda xs, Q, K, V: with_model(None)(xs, Q, K, V).tolist()],
-        [lambda xs, Q, K, V: with_model(1)(xs, Q, K, V),  # only the last state
-         lambda xs, Q, K, V: rnn_loop(xs, Q, K, V, inputs_only=True),
-         lambda xs, Q, K, V: with_model(None)(xs, Q[::-1], K[::-1], V[::-1])]),
+        [inf_loop, lambda xs, Q, K, V: with_model(None)(xs, Q, K, V).tolist()],
+        [
+            lambda xs, Q, K, V: with_model(1)(xs, Q, K, V),  # only the last state
+            lambda xs, Q, K, V: rnn_loop(xs, Q, K, V, inputs_only=True),
+            lambda xs, Q, K, V: with_model(None)(xs, Q[::-1], K[::-1], V[::-1]),
+        ],
+    ),
     "attention_dldh": (
         lambda dl, J: sum(J[i].T @ dl[i] for i in range(min(2, len(dl)))),
-        [lambda dl, J: torch.einsum("ji,jik->k", dl[:2], J[:2]),
-         lambda dl, J: np.einsum("ji,jik->k", dl.numpy()[:2], J.numpy()[:2])],
-        [lambda dl, J: torch.einsum("ji,jik->k", dl, J),  # every later state
-         lambda dl, J: torch.einsum("ji,jki->k", dl[:2], J[:2]),  # not transposed
-         lambda dl, J: J[0].T @ dl[0]]),  # lag 1 only
+        [
+            lambda dl, J: torch.einsum("ji,jik->k", dl[:2], J[:2]),
+            lambda dl, J: np.einsum("ji,jik->k", dl.numpy()[:2], J.numpy()[:2]),
+        ],
+        [
+            lambda dl, J: torch.einsum("ji,jik->k", dl, J),  # every later state
+            lambda dl, J: torch.einsum("ji,jki->k", dl[:2], J[:2]),  # not transposed
+            lambda dl, J: J[0].T @ dl[0],
+        ],
+    ),  # lag 1 only
 }
 
 CHECKS = {name: getattr(check, name) for name in CASES}
@@ -224,12 +287,20 @@ def test_size_answers():
     assert "shape" in check.conv_output_size((1, 2, 5)).failure.why
 
 
-@pytest.mark.parametrize("fn, arg", [
-    (check.conv_output_size, 7), (check.conv_output_size, "2x5"),
-    (check.conv_output_shape, 3), (check.conv1d_forward, torch.zeros(1, 3)),
-    (check.gated_dldWx, None), (check.attention_jacobian, [1, 2]),
-    (check.echo_model, "model"), (check.echo_variable_delay_model, 8),
-    (check.cnn_model, lambda x: x)])
+@pytest.mark.parametrize(
+    "fn, arg",
+    [
+        (check.conv_output_size, 7),
+        (check.conv_output_size, "2x5"),
+        (check.conv_output_shape, 3),
+        (check.conv1d_forward, torch.zeros(1, 3)),
+        (check.gated_dldWx, None),
+        (check.attention_jacobian, [1, 2]),
+        (check.echo_model, "model"),
+        (check.echo_variable_delay_model, 8),
+        (check.cnn_model, lambda x: x),
+    ],
+)
 def test_the_wrong_kind_of_answer_is_a_type_error(fn, arg):
     with pytest.raises(TypeError, match="must (be|have)"):
         fn(arg)

@@ -70,8 +70,9 @@ class Diverged(StudentCNN):
 
     def __init__(self):
         super().__init__()
-        self.register_buffer("blowup", torch.tensor([[math.nan]] * 4 + [[math.inf]]
-                                                    + [[0.0]] * 3))  # the 8 images
+        self.register_buffer(
+            "blowup", torch.tensor([[math.nan]] * 4 + [[math.inf]] + [[0.0]] * 3)
+        )  # the 8 images
 
     def forward(self, x):
         return super().forward(x) + self.blowup
@@ -96,9 +97,15 @@ def test_cnn_check_finds_every_part(folder):
         assert report.passed, str(report)
 
 
-@pytest.mark.parametrize("head, reading", [
-    ("two", "two class scores"), ("logit", "logit of dog"),
-    ("sigmoid", "probability of dog"), ("log_softmax", "log-probabilities")])
+@pytest.mark.parametrize(
+    "head, reading",
+    [
+        ("two", "two class scores"),
+        ("logit", "logit of dog"),
+        ("sigmoid", "probability of dog"),
+        ("log_softmax", "log-probabilities"),
+    ],
+)
 def test_cnn_check_reads_each_kind_of_head(folder, head, reading):
     report = check.cnn_model(StudentCNN(head=head).eval(), data_dir=folder, size=32)
     assert report.passed and "accuracy 100.0%" in report.tried, str(report)
@@ -108,9 +115,11 @@ def test_cnn_check_reads_each_kind_of_head(folder, head, reading):
 def test_non_finite_outputs_fail_with_their_count(folder):
     report = check.cnn_model(Diverged().eval(), data_dir=folder, size=32)
     assert not report.passed
-    assert report.failure.why == ("1 requirement not met: finite outputs: 5 of 8 images "
-                                  "gave non-finite outputs (4 NaN, 1 infinite); has "
-                                  "training diverged?"), str(report)
+    assert report.failure.why == (
+        "1 requirement not met: finite outputs: 5 of 8 images "
+        "gave non-finite outputs (4 NaN, 1 infinite); has "
+        "training diverged?"
+    ), str(report)
 
 
 def test_an_untraceable_model_is_read_from_its_run(folder):
@@ -139,11 +148,18 @@ def test_cnn_check_lists_everything_missing(folder):
         bare[2].weight.copy_(torch.stack([torch.ones(1024), -torch.ones(1024)]))
         bare[2].bias.zero_()
     report = check.cnn_model(bare, data_dir=folder, size=32)
-    for part in ["two convolutions", "batch norm", "a non-linearity", "pooling",
-                 "a residual connection", "75% validation accuracy (got 0.0%)"]:
+    for part in [
+        "two convolutions",
+        "batch norm",
+        "a non-linearity",
+        "pooling",
+        "a residual connection",
+        "75% validation accuracy (got 0.0%)",
+    ]:
         assert part in report.failure.why
-    broken = check.cnn_model(nn.Sequential(nn.Conv2d(3, 2, 5), nn.Linear(3, 2)),
-                             data_dir=folder, size=32)
+    broken = check.cnn_model(
+        nn.Sequential(nn.Conv2d(3, 2, 5), nn.Linear(3, 2)), data_dir=folder, size=32
+    )
     assert "running the model failed" in broken.failure.why
 
 

@@ -33,8 +33,9 @@ def test_a_failure_is_shrunk_to_the_simplest_inputs():
     assert int((x != 0).sum()) == 1 and int((W != 0).sum()) == 1
 
 
-@pytest.mark.parametrize("answer, why", [(nan_answer, "NaN"), (crash, "RuntimeError"),
-                                         (hang, "took more than")])
+@pytest.mark.parametrize(
+    "answer, why", [(nan_answer, "NaN"), (crash, "RuntimeError"), (hang, "took more than")]
+)
 def test_a_broken_answer_gives_a_report_not_an_exception(answer, why):
     report = check.conv1d_forward(answer)
     assert not report.passed and why in report.failure.why
@@ -53,8 +54,11 @@ def raise_slow_to_say(*_):
 
 def test_a_call_that_raises_near_its_limit_is_reported_not_interrupted_later():
     result, why = engine.call(raise_slow_to_say, limit=0.1)
-    assert result is None and why.startswith("your function raised") and why.endswith(
-        "SlowToSay: slow to say")
+    assert (
+        result is None
+        and why.startswith("your function raised")
+        and why.endswith("SlowToSay: slow to say")
+    )
     result, why = engine.call(hang, limit=0.1)
     assert result is None and "took more than 0.1 s" in why
 

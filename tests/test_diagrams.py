@@ -32,8 +32,9 @@ def test_a_diagram_fits_a_phone_and_its_labels_fit_their_boxes(name):
         texts = [t for t in fig.findobj(Text) if t.get_text().strip()]
         assert texts and min(t.get_fontsize() for t in texts) >= diagrams.LABEL_PT
         page = fig.bbox
-        boxes = [p.get_window_extent(renderer) for p in fig.findobj(FancyBboxPatch)
-                 if p.axes is not None]
+        boxes = [
+            p.get_window_extent(renderer) for p in fig.findobj(FancyBboxPatch) if p.axes is not None
+        ]
         for text in texts:
             extent = text.get_window_extent(renderer)
             assert page.x0 - 1 <= extent.x0 and extent.x1 <= page.x1 + 1, text.get_text()

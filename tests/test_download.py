@@ -127,8 +127,9 @@ def test_no_network_and_no_cache_says_what_to_do(tmp_path, monkeypatch):
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.parametrize("retries, error", [(0, ValueError), (-1, ValueError),
-                                            (1.5, TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "retries, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)]
+)
 def test_bad_retries(retries, error, tmp_path):
     with pytest.raises(error, match="retries"):
         download.cats_and_dogs(root=tmp_path, retries=retries)

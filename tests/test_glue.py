@@ -56,10 +56,41 @@ def test_glue_all_glues_each_value_unseen(monkeypatch):
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
 # Words that carry grammar: a glued value holding one is part of a sentence built in code.
-GRAMMAR = {"a", "above", "an", "and", "are", "below", "but", "did", "do", "does", "fail",
-           "fails", "is", "it", "its", "lower", "met", "no", "none", "not", "or", "pass",
-           "passes", "rather", "still", "than", "that", "the", "this", "was", "were",
-           "which", "within"}
+GRAMMAR = {
+    "a",
+    "above",
+    "an",
+    "and",
+    "are",
+    "below",
+    "but",
+    "did",
+    "do",
+    "does",
+    "fail",
+    "fails",
+    "is",
+    "it",
+    "its",
+    "lower",
+    "met",
+    "no",
+    "none",
+    "not",
+    "or",
+    "pass",
+    "passes",
+    "rather",
+    "still",
+    "than",
+    "that",
+    "the",
+    "this",
+    "was",
+    "were",
+    "which",
+    "within",
+}
 
 
 def _glued_text() -> list[tuple[str, str, str]]:
@@ -83,9 +114,13 @@ def _glued_text() -> list[tuple[str, str, str]]:
 def test_no_glued_value_is_a_sentence_or_a_grammar_word():
     """Glue carries numbers and quantities; words are written in the page by hand."""
     number_list = re.compile(r"[-\d.,%\s]+(\sand\s[-\d.]+%?)?")  # "31, 48 and 53"
-    words = [(page, name, text) for page, name, text in _glued_text()
-             if not number_list.fullmatch(text)
-             and (GRAMMAR & set(re.findall(r"[a-z]+", text.lower()))
-                  or len(re.findall(r"[A-Za-z]{2,}", text)) > 4)]
-    assert not words, "glued words: " + "; ".join(f"{p}:{n}={t[:50]!r}"
-                                                   for p, n, t in words)
+    words = [
+        (page, name, text)
+        for page, name, text in _glued_text()
+        if not number_list.fullmatch(text)
+        and (
+            GRAMMAR & set(re.findall(r"[a-z]+", text.lower()))
+            or len(re.findall(r"[A-Za-z]{2,}", text)) > 4
+        )
+    ]
+    assert not words, "glued words: " + "; ".join(f"{p}:{n}={t[:50]!r}" for p, n, t in words)

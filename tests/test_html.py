@@ -9,8 +9,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-PAGES = ["intro", "conv", "gated_rnn", "attention_rnn", "loss_curves", "catsdogs",
-         "echo", "exec_report"]
+PAGES = [
+    "intro",
+    "conv",
+    "gated_rnn",
+    "attention_rnn",
+    "loss_curves",
+    "catsdogs",
+    "echo",
+    "exec_report",
+]
 
 pytestmark = pytest.mark.html
 
@@ -75,24 +83,29 @@ def test_try_first_no_cell_between_an_exercise_and_its_solution(html_dir, page):
             exercises += 1
         elif tag.name in ("h1", "h2", "h3", "h4"):
             open_exercise = None
-        elif "cell" in classes and open_exercise is not None and not tag.find_parent(
-                class_="solution"):
+        elif (
+            "cell" in classes
+            and open_exercise is not None
+            and not tag.find_parent(class_="solution")
+        ):
             exposed.append((open_exercise, tag.get_text(" ", strip=True)[:80]))
     assert exercises > 0
     assert exposed == []
 
 
-@pytest.mark.parametrize("page, labels", [
-    ("conv", ["eq-conv-out"]),
-    ("gated_rnn", ["eq-gated-gate", "eq-gated-state"]),
-    ("attention_rnn", ["eq-attn-qkv", "eq-attn-score", "eq-attn-weights", "eq-attn-state"]),
-])
+@pytest.mark.parametrize(
+    "page, labels",
+    [
+        ("conv", ["eq-conv-out"]),
+        ("gated_rnn", ["eq-gated-gate", "eq-gated-state"]),
+        ("attention_rnn", ["eq-attn-qkv", "eq-attn-score", "eq-attn-weights", "eq-attn-state"]),
+    ],
+)
 def test_key_equations_are_numbered_and_referenced(html_dir, page, labels):
     text = read(html_dir, page)
     numbers = []
     for label in labels:  # each a numbered, linkable equation (numbered through the book)
-        found = re.search(rf'id="equation-{label}".*?<span class="eqno">\((\d+)\)', text,
-                          re.DOTALL)
+        found = re.search(rf'id="equation-{label}".*?<span class="eqno">\((\d+)\)', text, re.DOTALL)
         assert found, label
         numbers.append(int(found.group(1)))
     assert numbers == list(range(numbers[0], numbers[0] + len(labels)))
@@ -136,8 +149,9 @@ def test_every_solution_opens_with_its_answer_at_exam_length(html_dir, page):
         title = solution.select_one(".admonition-title").get_text(" ", strip=True)
         if any(label in title for label in DIAGRAMS):
             continue
-        first = next(p for p in solution.find_all("p")
-                     if "admonition-title" not in (p.get("class") or []))
+        first = next(
+            p for p in solution.find_all("p") if "admonition-title" not in (p.get("class") or [])
+        )
         assert re.match(r"Answer[.:]", first.get_text(" ", strip=True)), (title, first)
         assert _words(first) <= ANSWER_WORDS, (title, _words(first))
 
@@ -147,6 +161,7 @@ def test_no_bold_run_is_longer_than_fifteen_words(html_dir, page):
     from bs4 import BeautifulSoup
 
     main = BeautifulSoup(read(html_dir, page), "html.parser").find("main")
-    long = [b.get_text(" ", strip=True)[:80] for b in main.find_all(["strong", "b"])
-            if _words(b) > 15]
+    long = [
+        b.get_text(" ", strip=True)[:80] for b in main.find_all(["strong", "b"]) if _words(b) > 15
+    ]
     assert not long, long

@@ -63,8 +63,7 @@ def test_window_exits_finds_the_first_step_outside_each_edge():
 
 
 def test_norm_curves_window_clips_the_axis_and_marks_the_exits():
-    runs = {"falls": torch.logspace(0, -10, 11)[None].repeat(3, 1),
-            "stays": torch.ones(3, 11)}
+    runs = {"falls": torch.logspace(0, -10, 11)[None].repeat(3, 1), "stays": torch.ones(3, 11)}
     fig, medians = plotting.norm_curves(runs, "norm", window=(3e-5, 1e2))
     ax = fig.axes[0]
     assert ax.get_ylim() == pytest.approx((3e-5, 1e2))

@@ -73,8 +73,10 @@ def test_using_threads_restores_the_count():
     assert torch.get_num_threads() == before
 
 
-@pytest.mark.parametrize("env, show, printed", [("1", None, True), ("0", None, False),
-                                                ("0", True, True), ("1", False, False)])
+@pytest.mark.parametrize(
+    "env, show, printed",
+    [("1", None, True), ("0", None, False), ("0", True, True), ("1", False, False)],
+)
 def test_progress_follows_one_rule(monkeypatch, capsys, env, show, printed):
     monkeypatch.setenv("HW2_PROGRESS", env)
     assert list(progress(range(3), desc="steps", show=show)) == [0, 1, 2]

@@ -10,8 +10,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_action_is_pinned_by_commit_sha_with_its_tag():
-    uses = [line.strip() for path in (ROOT / ".github" / "workflows").glob("*.yml")
-            for line in path.read_text().splitlines() if re.match(r"\s*(- )?uses:", line)]
+    uses = [
+        line.strip()
+        for path in (ROOT / ".github" / "workflows").glob("*.yml")
+        for line in path.read_text().splitlines()
+        if re.match(r"\s*(- )?uses:", line)
+    ]
     assert uses
     for line in uses:
         assert re.search(r"@[0-9a-f]{40}\s+#\s*v\d+\.\d+\.\d+$", line), line
@@ -28,8 +32,15 @@ def test_the_lock_holds_jupyter_book_1():
     lock = (ROOT / "requirements-lock.txt").read_text()
     pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", lock, re.MULTILINE))
     assert pins["jupyter-book"].startswith("1.")
-    for tool in ("myst-nb", "sphinx-exercise", "sphinxcontrib-bibtex", "ruff", "pytest",
-                 "nbclient", "nbmake"):
+    for tool in (
+        "myst-nb",
+        "sphinx-exercise",
+        "sphinxcontrib-bibtex",
+        "ruff",
+        "pytest",
+        "nbclient",
+        "nbmake",
+    ):
         assert tool in pins, tool
     nbmake = tuple(int(v) for v in pins["nbmake"].split(".")[:3])
     assert nbmake >= (1, 5, 5) and pins["pytest"].split(".")[0] == "9"  # pytest < 10
@@ -40,8 +51,10 @@ def test_nbmake_runs_the_colab_notebooks_in_a_toolchain_free_environment():
     """The design card's CI: `pytest --nbmake` on the Colab notebooks and workbooks, in
     an environment of their own that never holds the book's toolchain."""
     script = (ROOT / "scripts" / "nbmake.sh").read_text()
-    assert "pytest --nbmake" in script and "bash scripts/nbmake.sh" in (
-        ROOT / "scripts" / "test.sh").read_text()
+    assert (
+        "pytest --nbmake" in script
+        and "bash scripts/nbmake.sh" in (ROOT / "scripts" / "test.sh").read_text()
+    )
     runtime = re.search(r"^RUNTIME=\((.*)\)$", script, re.MULTILINE).group(1).split()
     assert "nbmake" in runtime and not {"jupyter-book", "myst-nb", "sphinx"} & set(runtime)
     assert "--force-reinstall" in script and "-e ." not in script  # hw2 not editable
@@ -61,8 +74,9 @@ def test_only_the_publishing_job_may_write_and_only_from_main():
     flow = _workflow()
     assert flow["permissions"] == {"contents": "read"}
     jobs = flow["jobs"]
-    writers = {name for name, job in jobs.items()
-               if "write" in (job.get("permissions") or {}).values()}
+    writers = {
+        name for name, job in jobs.items() if "write" in (job.get("permissions") or {}).values()
+    }
     assert writers == {"publish-colab", "publish"}
     main_only = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
     for name in writers:
@@ -80,7 +94,8 @@ def test_only_the_publishing_job_may_write_and_only_from_main():
 def test_only_pull_requests_are_cancelled_and_caches_survive_a_failure():
     flow = _workflow()
     assert flow["concurrency"]["cancel-in-progress"] == (
-        "${{ github.event_name == 'pull_request' }}")
+        "${{ github.event_name == 'pull_request' }}"
+    )
     steps = flow["jobs"]["build-and-test"]["steps"]
     uses = [s.get("uses", "").split("@")[0] for s in steps]
     restore, save = uses.index("actions/cache/restore"), uses.index("actions/cache/save")

@@ -19,8 +19,9 @@ def test_check_int_rejects_other_kinds(value):
         check_int("n", value, low=0)
 
 
-@pytest.mark.parametrize("value, low, high, rule", [(0, 1, None, ">= 1"), (6, 0, 5, "in 0 ... 5"),
-                                                    (4, None, 3, "<= 3")])
+@pytest.mark.parametrize(
+    "value, low, high, rule", [(0, 1, None, ">= 1"), (6, 0, 5, "in 0 ... 5"), (4, None, 3, "<= 3")]
+)
 def test_check_int_rejects_values_out_of_range(value, low, high, rule):
     with pytest.raises(ValueError, match=f"^n must be an int {rule}, got {value}$"):
         check_int("n", value, low, high)
