@@ -222,7 +222,7 @@ CASES = {
             lambda *a: attention_jacobian_book(*a, q_term=False),
         ],
     ),  # half of dw/dh
-    "attention_rnn": (
+    "attention_rnn_k": (
         with_model(2),
         [rnn_loop, lambda xs, Q, K, V: rnn_loop(xs, Q, K, V).numpy()],
         [
@@ -310,7 +310,7 @@ def test_arguments_of_the_checks_are_checked():
     with pytest.raises(ValueError, match="reading"):
         check.gated_dldWx(gated_rnn.grad_W_x, reading="both")
     with pytest.raises(ValueError, match="k must be"):
-        check.attention_rnn(with_model(2), k=0)
+        check.attention_rnn_k(with_model(2), k=0)
     with pytest.raises(TypeError, match="train_loss"):
         check.spike_free(3.0, [1.0, 0.5])
 
@@ -322,6 +322,6 @@ def test_the_total_reading_of_the_gated_question():
 
 def test_attention_rnn_for_other_k():
     for k in (1, 3):
-        assert check.attention_rnn(with_model(k), k).passed
-        assert check.attention_rnn(rnn_loop, k).passed
-        assert not check.attention_rnn(with_model(k + 1), k).passed
+        assert check.attention_rnn_k(with_model(k), k).passed
+        assert check.attention_rnn_k(rnn_loop, k).passed
+        assert not check.attention_rnn_k(with_model(k + 1), k).passed

@@ -14,7 +14,7 @@ returned; the check passes you float64 tensors.
 
 Theory: :func:`conv_output_size` 1.1(a), :func:`conv_output_shape` 1.1(b),
 :func:`conv1d_forward`, :func:`conv1d_dfdW`, :func:`conv1d_dfdx`, :func:`conv1d_dldW`
-1.1(c)(i)-(iv), :func:`gated_dldWx` 1.2.1(c), :func:`attention_rnn` 1.2.2(c),
+1.1(c)(i)-(iv), :func:`gated_dldWx` 1.2.1(c), :func:`attention_rnn_k` 1.2.2(c),
 :func:`attention_rnn_inf` 1.2.2(d), :func:`attention_jacobian` 1.2.2(e),
 :func:`attention_dldh` 1.2.2(f). Practice: :func:`cnn_model` A, :func:`echo_model` and
 :func:`echo_variable_delay_model` B, :func:`spike_free` C (written in
@@ -36,14 +36,20 @@ from .conv import (
 )
 from .engine import Report
 from .practice import cnn_model, echo_model, echo_variable_delay_model, spike_free
-from .rnn import attention_dldh, attention_jacobian, attention_rnn, attention_rnn_inf, gated_dldWx
+from .rnn import (
+    attention_dldh,
+    attention_jacobian,
+    attention_rnn_inf,
+    attention_rnn_k,
+    gated_dldWx,
+)
 
 __all__ = [
     "Report",
     "attention_dldh",
     "attention_jacobian",
-    "attention_rnn",
     "attention_rnn_inf",
+    "attention_rnn_k",
     "cnn_model",
     "conv1d_dfdW",
     "conv1d_dfdx",

@@ -152,7 +152,7 @@ def _rnn_case(draw: st.DrawFn, count: int) -> tuple:
 
 
 @question("1.2.2(c)")
-def attention_rnn(fn: Callable, k: int = 2) -> Report:
+def attention_rnn_k(fn: Callable, k: int = 2) -> Report:
     """1.2.2(c): ``fn(xs, Q, K, V)`` with ``xs`` of shape ``(T, n)`` and lists of
     ``k + 1`` matrices (index 0 acts on x[t], index i on h[t-i]) returns all states
     ``(T, n)``; ``h[t] = 0`` for ``t < 1``."""
