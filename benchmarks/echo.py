@@ -21,15 +21,20 @@ def main() -> None:
     setup(seed=0, threads=args.threads)
 
     model, history = echo.train_echo(seed=0, show=False, use_cache=False)
-    print(f"fixed delay    : {history['train_seconds']:6.1f} s  "
-          f"check accuracy {echo.test_model(model):.5f}")
+    print(
+        f"fixed delay    : {history.train_seconds:6.1f} s  "
+        f"check accuracy {echo.homework_accuracy(model):.5f}"
+    )
     encodings = ["heads", "input"] if args.compare else ["heads"]
     for encoding in encodings:
-        model, history = echo.train_variable_delay(seed=0, encoding=encoding, show=False,
-                                                   use_cache=False)
-        acc, per = echo.test_variable_delay_model(model, per_delay=True)
-        print(f"variable ({encoding:5s}): {history['train_seconds']:6.1f} s  "
-              f"check accuracy {acc:.5f}  worst delay {min(per.values()):.4f}")
+        model, history = echo.train_variable_delay(
+            seed=0, encoding=encoding, show=False, use_cache=False
+        )
+        acc, per = echo.variable_delay_accuracy(model), echo.accuracy_per_delay(model)
+        print(
+            f"variable ({encoding:5s}): {history.train_seconds:6.1f} s  "
+            f"check accuracy {acc:.5f}  worst delay {min(per.values()):.4f}"
+        )
 
 
 if __name__ == "__main__":

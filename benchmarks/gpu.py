@@ -29,7 +29,7 @@ def _runs(name: str, train, report, results: dict, out: Path) -> None:
     first_model, first = train()
     _, second = train()
     reported = report(first_model, first)
-    # a history: a dict (echo, the CNN) or a dataclass (loss_curves.History)
+    # a history: a dict (the CNN) or a dataclass (echo.History, loss_curves.History)
     first, second = (h if isinstance(h, dict) else vars(h) for h in (first, second))
     results[name] = dict(reported, wall_seconds=round(first["wall_seconds"], 1),
                          train_seconds=round(first["train_seconds"], 1),
@@ -60,10 +60,10 @@ def main() -> None:
     if wanted("echo"):
         _runs("echo fixed delay",
               lambda: echo.train_echo(device=args.device, use_cache=False),
-              lambda m, h: {"accuracy": echo.test_model(m)}, results, out)
+              lambda m, h: {"accuracy": echo.homework_accuracy(m)}, results, out)
         _runs("echo variable delay",
               lambda: echo.train_variable_delay(device=args.device, use_cache=False),
-              lambda m, h: {"accuracy": echo.test_variable_delay_model(m)}, results, out)
+              lambda m, h: {"accuracy": echo.variable_delay_accuracy(m)}, results, out)
     if wanted("cnn"):
         _runs("cnn (images of --data)",
               lambda: catsdogs.train(data_dir=args.data, device=args.device, use_cache=False),

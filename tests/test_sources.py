@@ -90,6 +90,10 @@ def test_dependencies_follow_imports_inside_the_package():
         "book.cache",
         "book.sources",
         "echo",
+        "echo_data",
+        "echo_eval",
+        "echo_models",
+        "echo_train",
         "runtime",
     ]
     assert sources.dependencies(["hw2.diagrams"]) == ["book", "book.phone", "diagrams", "plotting"]
@@ -184,12 +188,19 @@ def test_code_the_trainer_never_reaches_retrains_nothing(package_copy):
 
 def test_a_change_in_echo_retrains_only_echo(package_copy):
     pages, keys = _snapshot()
-    _edit(package_copy / "echo.py", "def _train(", "def _train_steps(")
-    _edit(package_copy / "echo.py", "_train(", "_train_steps(")
+    _edit(package_copy / "echo_train.py", "def _train(", "def _train_steps(")
+    _edit(package_copy / "echo_train.py", "_train(", "_train_steps(")
     pages2, keys2 = _snapshot()
     assert _changed(keys, keys2) == {"echo.train_echo", "echo.train_variable_delay"}
-    assert _changed(pages, pages2) == _pages_importing("echo")  # echo, and hw2.check's users
-    assert "echo.ipynb" in _changed(pages, pages2) and "intro.md" not in _changed(pages, pages2)
+    assert _changed(pages, pages2) == _pages_importing("echo_train")  # echo, hw2.check's users
+    assert "echo.md" in _changed(pages, pages2) and "intro.md" not in _changed(pages, pages2)
+
+
+def test_a_change_in_the_echo_check_retrains_nothing(package_copy):
+    _, keys = _snapshot()
+    _edit(package_copy / "echo_eval.py", "return sum(h for h, _ in counts)",
+          "return sum(hits for hits, _ in counts)")
+    assert _changed(keys, _snapshot()[1]) == set()
 
 
 def test_a_change_to_the_fix_retrains_only_the_runs_that_use_it(package_copy):

@@ -20,7 +20,10 @@ Practice:
 - :mod:`hw2.catsdogs`: cats vs dogs with a small ResNet on a CPU (A).
 - :mod:`hw2.catsdogs_report`: what the run shows: compute and the processor's share, the
   curves' answers, figures (A).
-- :mod:`hw2.echo`: a GRU that echoes characters at a fixed or variable delay (B).
+- :mod:`hw2.echo`: a GRU that echoes characters at a fixed or variable delay (B): the
+  page's entry point, over :mod:`hw2.echo_data` (strings, batches, datasets),
+  :mod:`hw2.echo_models` (the two GRUs), :mod:`hw2.echo_train` (recipe, history,
+  trainers) and :mod:`hw2.echo_eval` (the homework's check, the book's aims).
 
 Workbook:
 
