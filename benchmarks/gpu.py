@@ -67,8 +67,8 @@ def main() -> None:
     if wanted("cnn"):
         _runs("cnn (images of --data)",
               lambda: catsdogs.train(data_dir=args.data, device=args.device, use_cache=False),
-              lambda m, h: {"val_acc": h["val_acc"][-1], "test_acc": h["test_acc"],
-                            "test_images": len(h["test_labels"])}, results, out)
+              lambda m, h: {"val_acc": h.val_acc[-1], "test_acc": h.test_acc,
+                            "test_images": len(h.test_labels)}, results, out)
     if wanted("loss_curves"):
         for name, config in [("loss curves, the course's setting", loss_curves.SECTION8),
                              ("loss curves, the fix", loss_curves.FIX)]:

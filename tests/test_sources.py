@@ -155,34 +155,26 @@ def _edit(path, old, new):
 def test_a_docstring_or_comment_in_catsdogs_retrains_nothing(package_copy):
     """(a) of the edit-cost rule: the CNN page runs again, the CNN is not retrained."""
     pages, keys = _snapshot()
-    _edit(package_copy / "catsdogs.py", '"""Classify PIL images', '"""Classify any PIL images')
+    _edit(package_copy / "catsdogs.py", '"""Step 4, first piece', '"""Step 4, the first piece')
     _edit(package_copy / "catsdogs.py", "def _train(", "# a comment\ndef _train(")
     pages2, keys2 = _snapshot()
     assert _changed(keys, keys2) == set()
     # The pages that run catsdogs.py run again (hw2.check reads its validation images).
     assert _changed(pages, pages2) == _pages_importing("catsdogs")
-    assert "catsdogs.ipynb" in _changed(pages, pages2) and "intro.md" not in _changed(pages, pages2)
+    assert "catsdogs.md" in _changed(pages, pages2) and "intro.md" not in _changed(
+        pages, pages2)
 
 
 def test_code_the_trainer_never_reaches_retrains_nothing(package_copy):
     _, keys = _snapshot()
-    _edit(
-        package_copy / "catsdogs.py",
-        "if not images:\n        return []",
-        "if not images:\n        return list()",
-    )  # predict: code, but not training's
+    _edit(package_copy / "catsdogs_model.py", "if not images:\n        return []",
+          "if not images:\n        return list()")  # predict: code, but not training's
     _edit(package_copy / "spikes.py", "def max_rise(", "def max_rise(  ")
-    _edit(
-        package_copy / "spikes.py",
-        "return float(np.max(_rises(losses)))",
-        "return float(_rises(losses).max())",
-    )  # a metric
-    _edit(
-        package_copy / "loss_curves.py",
-        'return ", ".join(parts)',
-        'return ", ".join(part for part in parts)',
-    )  # describe: beside the trainer
-    assert ("catsdogs", "predict") not in sources.reachable("catsdogs", "train")
+    _edit(package_copy / "spikes.py", 'return float(np.max(_rises(losses)))',
+          'return float(_rises(losses).max())')  # a metric
+    _edit(package_copy / "loss_curves.py", 'return ", ".join(parts)',
+          'return ", ".join(part for part in parts)')  # describe: beside the trainer
+    assert ("catsdogs_model", "predict") not in sources.reachable("catsdogs", "train")
     assert _changed(keys, _snapshot()[1]) == set()
 
 
@@ -244,10 +236,13 @@ def test_a_change_in_a_shared_function_reaches_every_user(package_copy):
     assert _changed(keys, _snapshot()[1]) == set(TRAINERS) - {"catsdogs.load_tensors"}
 
 
-def test_reachable_follows_names_not_local_variables():
-    found = sources.reachable("catsdogs", "load_tensors")
-    assert ("catsdogs", "train") not in found  # load_tensors has a local `train`
-    assert ("catsdogs", "folder_datasets") in found and ("download", "identity") in found
+def test_reachable_follows_names_not_local_variables(package_copy):
+    (package_copy / "toy.py").write_text(
+        "def train():\n    pass\n\n\ndef split():\n    train = 1\n    return train\n")
+    assert ("toy", "train") not in sources.reachable("toy", "split")  # a local `train`
+    found = sources.reachable("catsdogs", "load_tensors")  # imported from catsdogs_data
+    assert ("catsdogs_data", "load_tensors") in found
+    assert ("catsdogs_data", "folder_datasets") in found and ("download", "identity") in found
     assert not any(module in sources.NOT_FOLLOWED for module, _ in found)
     train = sources.reachable("loss_curves", "train")
     assert ("loss_curves", "FIX") not in train and ("loss_curves", "plot_curves") not in train

@@ -17,7 +17,10 @@ Theory:
 
 Practice:
 
-- :mod:`hw2.catsdogs`: cats vs dogs with a small ResNet on a CPU (A).
+- :mod:`hw2.catsdogs`: cats vs dogs with a small ResNet on a CPU: the recipe and the
+  training (A), from :mod:`hw2.catsdogs_data` (the folders, the stored images, the
+  augmentation) and :mod:`hw2.catsdogs_model` (the ResNet, its precision, evaluate,
+  predict).
 - :mod:`hw2.catsdogs_report`: what the run shows: compute and the processor's share, the
   curves' answers, figures (A).
 - :mod:`hw2.echo`: a GRU that echoes characters at a fixed or variable delay (B): the

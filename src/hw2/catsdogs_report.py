@@ -20,76 +20,108 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from . import catsdogs
 from ._validate import check_int
-from .catsdogs import CLASSES, MEAN, STD, Recipe
+from .catsdogs import CLASSES, MEAN, STD, History, Recipe
 from .plotting import PAGE_WIDTH
 from .runtime import matmul_peak, pick_device
 
-__all__ = ["DTYPES", "aim_table", "aims", "compute", "compute_table", "curve_facts",
-           "met_aim", "plot_confusion", "plot_examples", "plot_feature_maps", "plot_views",
-           "quarter_table", "stem_flops"]
+__all__ = [
+    "DTYPES",
+    "aim_table",
+    "aims",
+    "compute",
+    "compute_table",
+    "curve_facts",
+    "met_aim",
+    "plot_confusion",
+    "plot_examples",
+    "plot_feature_maps",
+    "plot_views",
+    "quarter_table",
+    "stem_flops",
+]
 
 DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}  # each precision's matmul dtype
 
 
-def compute(model: torch.nn.Module, history: dict, recipe: Recipe = catsdogs.RECIPE,
-            device: str | torch.device | None = None) -> dict:
+def compute(
+    model: torch.nn.Module,
+    history: History,
+    recipe: Recipe = catsdogs.RECIPE,
+    device: str | torch.device | None = None,
+) -> dict:
     """The compute a run spent and the processor's share: FLOPs of a training step per
     image (``step_gflop``, GFLOP), of the whole training (``train_tflop``, TFLOP), the
     training steps' ``throughput`` and the matmul ``peak`` of the run's precision
     measured now on ``device`` (GFLOP/s), their ratio ``utilisation`` (%), and the
     run's ``precision`` (``"bf16"`` or ``"fp32"``, for :func:`compute_table`)."""
     device = pick_device(device)
-    precision = history["precision"]
+    precision = history.precision
     if precision not in DTYPES:
-        raise ValueError(f"history: precision must be one of {sorted(DTYPES)}, "
-                         f"got {precision!r}")
+        raise ValueError(f"history: precision must be one of {sorted(DTYPES)}, got {precision!r}")
     peak = matmul_peak(DTYPES[precision], device=device)  # 2048 x 2048, where train ran
-    throughput = history["train_flops"] / history["train_seconds"]
-    return {"precision": precision,
-            "step_gflop": catsdogs.step_flops(model, recipe.size, recipe.batch_size) / 1e9,
-            "train_tflop": history["train_flops"] / 1e12,
-            "throughput": throughput / 1e9, "peak": peak / 1e9,
-            "utilisation": 100 * throughput / peak}
+    throughput = history.train_flops / history.train_seconds
+    return {
+        "precision": precision,
+        "step_gflop": catsdogs.step_flops(model, recipe.size, recipe.batch_size) / 1e9,
+        "train_tflop": history.train_flops / 1e12,
+        "throughput": throughput / 1e9,
+        "peak": peak / 1e9,
+        "utilisation": 100 * throughput / peak,
+    }
 
 
 def compute_table(facts: dict) -> str:
     """:func:`compute`'s result as a Markdown table, one quantity a row."""
-    rows = [("precision of the training steps", facts["precision"]),
-            ("one training image, forward and backward", f"{facts['step_gflop']:.3f} GFLOP"),
-            ("the whole training", f"{facts['train_tflop']:.1f} TFLOP"),
-            ("the training steps' throughput", f"{facts['throughput']:.0f} GFLOP/s"),
-            ("a large matrix product, same precision", f"{facts['peak']:.0f} GFLOP/s"),
-            ("share of that peak", f"{facts['utilisation']:.0f}%")]
-    return "\n".join(["| quantity | this build |", "|:---|---:|",
-                      *(f"| {name} | {value} |" for name, value in rows)])
+    rows = [
+        ("precision of the training steps", facts["precision"]),
+        ("one training image, forward and backward", f"{facts['step_gflop']:.3f} GFLOP"),
+        ("the whole training", f"{facts['train_tflop']:.1f} TFLOP"),
+        ("the training steps' throughput", f"{facts['throughput']:.0f} GFLOP/s"),
+        ("a large matrix product, same precision", f"{facts['peak']:.0f} GFLOP/s"),
+        ("share of that peak", f"{facts['utilisation']:.0f}%"),
+    ]
+    return "\n".join(
+        [
+            "| quantity | this build |",
+            "|:---|---:|",
+            *(f"| {name} | {value} |" for name, value in rows),
+        ]
+    )
 
 
 def aims() -> dict[str, float]:
     """The homework's bar and the book's aim, as numbers by glue name: validation and
     test accuracy in percent, training time in minutes."""
-    return {"homework_val": 100 * catsdogs.HOMEWORK_VAL_ACC,
-            "aim_test": 100 * catsdogs.AIM_TEST_ACC,
-            "aim_minutes": catsdogs.AIM_SECONDS / 60}
+    return {
+        "homework_val": 100 * catsdogs.HOMEWORK_VAL_ACC,
+        "aim_test": 100 * catsdogs.AIM_TEST_ACC,
+        "aim_minutes": catsdogs.AIM_SECONDS / 60,
+    }
 
 
-def met_aim(history: dict) -> bool:
+def met_aim(history: History) -> bool:
     """Whether a run met the book's aim: test accuracy at least
     :data:`hw2.catsdogs.AIM_TEST_ACC` within :data:`hw2.catsdogs.AIM_SECONDS` for the
     whole ``train`` call."""
-    return bool(history["test_acc"] >= catsdogs.AIM_TEST_ACC
-                and history["wall_seconds"] <= catsdogs.AIM_SECONDS)
+    return bool(
+        history.test_acc >= catsdogs.AIM_TEST_ACC and history.wall_seconds <= catsdogs.AIM_SECONDS
+    )
 
 
-def aim_table(history: dict) -> str:
+def aim_table(history: History) -> str:
     """The book's aim against a run, a Markdown table: test accuracy, training time
     (the whole ``train`` call) and whether the run met the aim."""
-    return "\n".join([
-        "| | the book's aim | this build |", "|:---|---:|---:|",
-        f"| test accuracy | at least {100 * catsdogs.AIM_TEST_ACC:g}% "
-        f"| {100 * history['test_acc']:.1f}% |",
-        f"| training time | at most {catsdogs.AIM_SECONDS / 60:g} min "
-        f"| {history['wall_seconds'] / 60:.1f} min |",
-        f"| aim met | | {'yes' if met_aim(history) else 'no'} |"])
+    return "\n".join(
+        [
+            "| | the book's aim | this build |",
+            "|:---|---:|---:|",
+            f"| test accuracy | at least {100 * catsdogs.AIM_TEST_ACC:g}% "
+            f"| {100 * history.test_acc:.1f}% |",
+            f"| training time | at most {catsdogs.AIM_SECONDS / 60:g} min "
+            f"| {history.wall_seconds / 60:.1f} min |",
+            f"| aim met | | {'yes' if met_aim(history) else 'no'} |",
+        ]
+    )
 
 
 def stem_flops(recipe: Recipe = catsdogs.RECIPE) -> dict[int, float]:
@@ -98,8 +130,9 @@ def stem_flops(recipe: Recipe = catsdogs.RECIPE) -> dict[int, float]:
     of the same side (else ``ValueError``)."""
     flops, sides = {}, set()
     for stride, size in [(recipe.stem_stride, recipe.size), (1, 64)]:
-        net = catsdogs.ResNet(recipe.width, recipe.blocks, image_size=size,
-                              stem_stride=stride).eval()
+        net = catsdogs.ResNet(
+            recipe.width, recipe.blocks, image_size=size, stem_stride=stride
+        ).eval()
         x = torch.zeros(1, 3, size, size)
         with FlopCounterMode(display=False) as counter, torch.no_grad():
             net(x)
@@ -111,29 +144,34 @@ def stem_flops(recipe: Recipe = catsdogs.RECIPE) -> dict[int, float]:
     return flops
 
 
-def curve_facts(history: dict, last: int = 5) -> dict:
+def curve_facts(history: History, last: int = 5) -> dict:
     """A.6 read from the curves, as numbers by glue name: the final accuracies (%), the
     mean train-validation gap of the ``last`` epochs (percentage points), the epoch of
     the lowest validation loss (counted from 1) and how far the last one is above it."""
     check_int("last", last, low=1)
-    gap = np.mean(history["train_acc"][-last:]) - np.mean(history["val_acc"][-last:])
-    best = int(np.argmin(history["val_loss"]))
-    rise = history["val_loss"][-1] - history["val_loss"][best]
-    return {"final_train_acc": 100 * history["train_acc"][-1],
-            "final_val_acc": 100 * history["val_acc"][-1], "gap_acc": float(100 * gap),
-            "best_val_epoch": best + 1, "val_rise": float(rise)}
+    gap = np.mean(history.train_acc[-last:]) - np.mean(history.val_acc[-last:])
+    best = int(np.argmin(history.val_loss))
+    rise = history.val_loss[-1] - history.val_loss[best]
+    return {
+        "final_train_acc": 100 * history.train_acc[-1],
+        "final_val_acc": 100 * history.val_acc[-1],
+        "gap_acc": float(100 * gap),
+        "best_val_epoch": best + 1,
+        "val_rise": float(rise),
+    }
 
 
-def _quarters(history: dict) -> list[int]:
-    return [len(history["val_acc"]) * k // 4 for k in (1, 2, 3, 4)]
+def _quarters(history: History) -> list[int]:
+    return [len(history.val_acc) * k // 4 for k in (1, 2, 3, 4)]
 
 
-def quarter_table(history: dict) -> str:
+def quarter_table(history: History) -> str:
     """Training and validation accuracy at each quarter of the run, a Markdown table."""
     rows = ["| epoch | training accuracy | validation accuracy |", "|---:|---:|---:|"]
     for e in _quarters(history):
-        rows.append(f"| {e} | {100 * history['train_acc'][e - 1]:.1f}% "
-                    f"| {100 * history['val_acc'][e - 1]:.1f}% |")
+        rows.append(
+            f"| {e} | {100 * history.train_acc[e - 1]:.1f}% | {100 * history.val_acc[e - 1]:.1f}% |"
+        )
     return "\n".join(rows)
 
 
@@ -165,41 +203,63 @@ def plot_confusion(labels: torch.Tensor, predicted: torch.Tensor) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(3.2, 2.8))
     ax.imshow(confusion.numpy(), cmap="Blues")
     for (r, c), v in np.ndenumerate(confusion.numpy()):
-        ax.text(c, r, str(v), ha="center", va="center",
-                color="white" if v > confusion.max() / 2 else "black")
+        ax.text(
+            c,
+            r,
+            str(v),
+            ha="center",
+            va="center",
+            color="white" if v > confusion.max() / 2 else "black",
+        )
     accuracy = 100 * float((labels == predicted).float().mean())
-    ax.set(xticks=range(len(CLASSES)), yticks=range(len(CLASSES)), xticklabels=CLASSES,
-           yticklabels=CLASSES, xlabel="predicted", ylabel="true",
-           title=f"Test set: {accuracy:.1f}% correct")
+    ax.set(
+        xticks=range(len(CLASSES)),
+        yticks=range(len(CLASSES)),
+        xticklabels=CLASSES,
+        yticklabels=CLASSES,
+        xlabel="predicted",
+        ylabel="true",
+        title=f"Test set: {accuracy:.1f}% correct",
+    )
     fig.tight_layout()
     return fig
 
 
-def plot_examples(folder: Path, files: list[str], probs: torch.Tensor, labels: torch.Tensor,
-                  n: int = 6) -> plt.Figure:
+def plot_examples(
+    folder: Path, files: list[str], probs: torch.Tensor, labels: torch.Tensor, n: int = 6
+) -> plt.Figure:
     """The first ``n`` test photos the model got right (top row) and wrong (bottom),
     each with its prediction, confidence and true class."""
     predicted = probs.argmax(1)
     fig, axes = plt.subplots(2, n, figsize=(PAGE_WIDTH, 3.3))
-    for row, verdict, picks in [(0, "right", predicted == labels),
-                                (1, "wrong", predicted != labels)]:
+    for row, verdict, picks in [
+        (0, "right", predicted == labels),
+        (1, "wrong", predicted != labels),
+    ]:
         for ax, i in zip(axes[row], picks.nonzero().flatten()[:n].tolist()):
             with Image.open(Path(folder) / files[i]) as im:
                 ax.imshow(im.convert("RGB").resize((96, 96)))
-            ax.set_title(f"{verdict}: {CLASSES[predicted[i]]}\n{100 * probs[i].max():.0f}% "
-                         f"(true {CLASSES[labels[i]]})", fontsize=7)
+            ax.set_title(
+                f"{verdict}: {CLASSES[predicted[i]]}\n{100 * probs[i].max():.0f}% "
+                f"(true {CLASSES[labels[i]]})",
+                fontsize=7,
+            )
         for ax in axes[row]:
             ax.axis("off")
     fig.tight_layout()
     return fig
 
 
-FEATURE_DEPTHS = {"after the stem": "stem", "after stage 2": "stage 2",
-                  "after stage 4": "stage 4"}  # row title: feature_maps key
+FEATURE_DEPTHS = {
+    "after the stem": "stem",
+    "after stage 2": "stage 2",
+    "after stage 4": "stage 4",
+}  # row title: feature_maps key
 
 
-def plot_feature_maps(model: catsdogs.ResNet, image: Image.Image, size: int,
-                      n: int = 6) -> tuple[plt.Figure, list[tuple[int, int, int]]]:
+def plot_feature_maps(
+    model: catsdogs.ResNet, image: Image.Image, size: int, n: int = 6
+) -> tuple[plt.Figure, list[tuple[int, int, int]]]:
     """The ``n`` most active feature maps of ``image`` after the stem, stage 2 and
     stage 4 (a row each, the photo first); returns the figure and each row's shape
     ``(maps, height, width)``."""
