@@ -237,3 +237,4 @@ def test_notebooks_read_as_plain_markdown_with_the_books_numbers(built, page):
 def test_the_cnn_notebook_asks_colab_for_a_gpu(built):
     nb = json.loads((built / "catsdogs.ipynb").read_text())
     assert nb["metadata"]["accelerator"] == "GPU"
+    assert nb["metadata"]["colab"]["gpuType"]  # which GPU Colab offers first
