@@ -31,9 +31,12 @@ def _runs(name: str, train, report, results: dict, out: Path) -> None:
     reported = report(first_model, first)
     # a history: a dict (the CNN) or a dataclass (echo.History, loss_curves.History)
     first, second = (h if isinstance(h, dict) else vars(h) for h in (first, second))
-    results[name] = dict(reported, wall_seconds=round(first["wall_seconds"], 1),
-                         train_seconds=round(first["train_seconds"], 1),
-                         repeat_same_losses=first["train_loss"] == second["train_loss"])
+    results[name] = dict(
+        reported,
+        wall_seconds=round(first["wall_seconds"], 1),
+        train_seconds=round(first["train_seconds"], 1),
+        repeat_same_losses=first["train_loss"] == second["train_loss"],
+    )
     print(name, results[name], flush=True)
     out.write_text(json.dumps(results, indent=1))
 
@@ -43,41 +46,68 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="cats-vs-dogs folder for the CNN")
     parser.add_argument("--out", required=True, help="where to write the results (JSON)")
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--only", choices=["echo", "cnn", "loss_curves"],
-                        help="run one chapter's trainers only")
+    parser.add_argument(
+        "--only", choices=["echo", "cnn", "loss_curves"], help="run one chapter's trainers only"
+    )
     args = parser.parse_args()
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise SystemExit("no CUDA device here")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    results: dict = {"device": torch.cuda.get_device_name() if args.device.startswith("cuda")
-                     else "cpu", "torch": torch.__version__}
+    results: dict = {
+        "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu",
+        "torch": torch.__version__,
+    }
     start = time.perf_counter()
 
     def wanted(chapter: str) -> bool:
         return args.only in (None, chapter)
 
     if wanted("echo"):
-        _runs("echo fixed delay",
-              lambda: echo.train_echo(device=args.device, use_cache=False),
-              lambda m, h: {"accuracy": echo.homework_accuracy(m)}, results, out)
-        _runs("echo variable delay",
-              lambda: echo.train_variable_delay(device=args.device, use_cache=False),
-              lambda m, h: {"accuracy": echo.variable_delay_accuracy(m)}, results, out)
+        _runs(
+            "echo fixed delay",
+            lambda: echo.train_echo(device=args.device, use_cache=False),
+            lambda m, h: {"accuracy": echo.homework_accuracy(m)},
+            results,
+            out,
+        )
+        _runs(
+            "echo variable delay",
+            lambda: echo.train_variable_delay(device=args.device, use_cache=False),
+            lambda m, h: {"accuracy": echo.variable_delay_accuracy(m)},
+            results,
+            out,
+        )
     if wanted("cnn"):
-        _runs("cnn (images of --data)",
-              lambda: catsdogs.train(data_dir=args.data, device=args.device, use_cache=False),
-              lambda m, h: {"val_acc": h.val_acc[-1], "test_acc": h.test_acc,
-                            "test_images": len(h.test_labels)}, results, out)
+        _runs(
+            "cnn (images of --data)",
+            lambda: catsdogs.train(data_dir=args.data, device=args.device, use_cache=False),
+            lambda m, h: {
+                "val_acc": h.val_acc[-1],
+                "test_acc": h.test_acc,
+                "test_images": len(h.test_labels),
+            },
+            results,
+            out,
+        )
     if wanted("loss_curves"):
-        for name, config in [("loss curves, the course's setting", loss_curves.SECTION8),
-                             ("loss curves, the fix", loss_curves.FIX)]:
-            _runs(name,
-                  lambda config=config: loss_curves.train(config, device=args.device,
-                                                          use_cache=False),
-                  lambda m, h: {k: v for k, v in spikes.summary(h).items()
-                                if k in ("final_acc", "passes", "rise_train", "rise_test")},
-                  results, out)
+        for name, config in [
+            ("loss curves, the course's setting", loss_curves.SECTION8),
+            ("loss curves, the fix", loss_curves.FIX),
+        ]:
+            _runs(
+                name,
+                lambda config=config: loss_curves.train(
+                    config, device=args.device, use_cache=False
+                ),
+                lambda m, h: {
+                    k: v
+                    for k, v in spikes.summary(h).items()
+                    if k in ("final_acc", "passes", "rise_train", "rise_test")
+                },
+                results,
+                out,
+            )
     results["total_seconds"] = round(time.perf_counter() - start, 1)
     out.write_text(json.dumps(results, indent=1))
     print("total", results["total_seconds"], "s")

@@ -24,8 +24,7 @@ def test_spike_free_uses_the_chapters_rule():
     assert check.spike_free([1.4, 1.0, 0.5, 0.2, 0.25], np.linspace(1.4, 0.1, 5), DONE)
     spiky = check.spike_free([1.4, 1.0, 0.5, 0.1, 2.5], [1.4, 1.1, 0.6, 0.2, 0.1], DONE)
     assert not spiky.passed and "train_loss rises by 2.4 at epoch 5" in spiky.failure.why
-    test_spike = check.spike_free(torch.linspace(1.4, 0.1, 5), [1.4, 0.2, 0.1, 0.6, 0.1],
-                                  DONE)
+    test_spike = check.spike_free(torch.linspace(1.4, 0.1, 5), [1.4, 0.2, 0.1, 0.6, 0.1], DONE)
     assert not test_spike.passed and "test_loss" in test_spike.failure.why
     nan = check.spike_free([1.0, math.nan], [1.0, 0.5], [0.5, 1.0])
     assert "not finite at epoch 2" in nan.failure.why
@@ -59,8 +58,11 @@ def test_the_report_says_it_reads_raw_per_epoch_values():
 
 
 def test_a_history_may_be_passed_alone():
-    good = {"train_loss": [1.4, 0.5, 0.2], "test_loss": [1.4, 0.6, 0.3],
-            "test_acc": [50.0, 99.0, 100.0]}
+    good = {
+        "train_loss": [1.4, 0.5, 0.2],
+        "test_loss": [1.4, 0.6, 0.3],
+        "test_acc": [50.0, 99.0, 100.0],
+    }
     assert check.spike_free(good)
     assert not check.spike_free({**good, "test_acc": [50.0, 99.0, 98.0]})
 
@@ -118,8 +120,9 @@ class Noisy(Oracle):
 
     def test_run(self, s, delay=4):
         out = super().test_run(s, delay)
-        return "".join(c if self.rng.random() > self.rate else "q" if c != "q" else "z"
-                       for c in out)
+        return "".join(
+            c if self.rng.random() > self.rate else "q" if c != "q" else "z" for c in out
+        )
 
 
 class BadAtEight(Noisy):
