@@ -31,18 +31,18 @@ from hw2.spikes_report import DEV_SEEDS
 
 # The simple fixes tried: one change each to the section's procedure.
 CANDIDATES = {
-    "cosine from lr 1e-3": loss_curves.Config(schedule="cosine"),
-    "lr 5e-4": loss_curves.Config(lr=5e-4),
-    "lr 3e-4": loss_curves.Config(lr=3e-4),
-    "cosine from lr 3e-4": loss_curves.Config(lr=3e-4, schedule="cosine"),
-    "cosine from lr 5e-4": loss_curves.Config(lr=5e-4, schedule="cosine"),
+    "cosine from lr 1e-3": loss_curves.Recipe(schedule="cosine"),
+    "lr 5e-4": loss_curves.Recipe(lr=5e-4),
+    "lr 3e-4": loss_curves.Recipe(lr=3e-4),
+    "cosine from lr 3e-4": loss_curves.Recipe(lr=3e-4, schedule="cosine"),
+    "cosine from lr 5e-4": loss_curves.Recipe(lr=5e-4, schedule="cosine"),
 }
 
 
 def candidates() -> None:
     """Each candidate of :data:`CANDIDATES` on the development data seeds."""
-    for name, config in CANDIDATES.items():
-        runs = loss_curves.train_many([dict(config=config, data_seed=s)
+    for name, recipe in CANDIDATES.items():
+        runs = loss_curves.train_many([dict(recipe=recipe, data_seed=s)
                                        for s in DEV_SEEDS])
         rows = [spikes.summary(h) for _, h in runs]
         print(f"{name}: meets the rule on {sum(r['passes'] for r in rows)} of "

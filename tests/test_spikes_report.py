@@ -11,24 +11,28 @@ import pytest
 import torch
 
 from conftest import EASY
-from hw2 import exec_report, spikes
+from hw2 import counterfactual, exec_report, spikes
 from hw2 import loss_curves as lc
 from hw2 import spikes_report as report
+from hw2.counterfactual import Jump
 from hw2.loss_curves import FIX, SECTION8, History
 
 
 def _run(**fields) -> History:
     """A run's record with only ``fields`` filled in."""
-    return History(SECTION8, 3, 1, 1, 10, "cpu", "pinned", **fields)
+    return History(replace(SECTION8, epochs=3), 1, 1, 10, "cpu", "pinned", **fields)
 
 
 def _row(curve="train", epoch=5, removed=True, all_removed=True,
-         later=(0.4, 0.45, 0.5)):
-    return {"curve": curve, "epoch": epoch, "previous": 0.4, "value": 1.9, "suspect": 99,
-            "capped": _run(**{f"{curve}_loss": [0.4, *later]}),
-            "capped_value": 0.4 if removed else 1.5, "removed": removed,
-            "all_removed": all_removed, "all_capped_value": 0.4 if all_removed else 1.2,
-            "grad_ratio": 30.0, "update_ratio": 40.0}
+         later=(0.4, 0.45, 0.5)) -> Jump:
+    """An explained jump from 0.4 to 1.9 with only what the tables read filled in."""
+    return Jump(curve=curve, epoch=epoch, previous=0.4, value=1.9, suspect=99,
+                suspect_rise=1.0, grad_norm=3.0, grad_ratio=30.0, update_norm=0.4,
+                update_ratio=40.0, typical_update=0.01, path=[], path_start=0,
+                capped=_run(**{f"{curve}_loss": [0.4, *later]}), replayed=_run(),
+                capped_value=0.4 if removed else 1.5, removed=removed, capped_big=[],
+                all_removed=all_removed, all_capped_value=0.4 if all_removed else 1.2,
+                batch_part=0.5, steps_part=1.0)
 
 
 def _glued_values_are_not_words(facts: dict) -> None:
@@ -84,30 +88,30 @@ def test_settings_and_leftovers_tables():
 
 def test_book_runs_cover_the_candidates_both_fixes_on_the_held_out_seeds_and_settings():
     runs = report.book_runs(["native"])
-    configs = [r["config"] for r in runs]
-    assert configs[:len(report.ABLATION)] == [c for _, c in report.ABLATION.values()]
-    seeded = [(r["config"], r["data_seed"]) for r in runs if "data_seed" in r]
+    recipes = [r["recipe"] for r in runs]
+    assert recipes[:len(report.ABLATION)] == [c for _, c in report.ABLATION.values()]
+    seeded = [(r["recipe"], r["data_seed"]) for r in runs if "data_seed" in r]
     assert seeded == ([(report.SIMPLE, s) for s in report.HELD_OUT]
                       + [(FIX, s) for s in report.HELD_OUT])
     assert [r for r in runs if "arithmetic" in r] == [
-        {"config": SECTION8, "arithmetic": "native"}, {"config": FIX, "arithmetic": "native"}]
+        {"recipe": SECTION8, "arithmetic": "native"}, {"recipe": FIX, "arithmetic": "native"}]
     assert not set(report.HELD_OUT) & set(report.DEV_SEEDS)  # chosen on the others
     assert report.SIMPLE.schedule == "cosine" and report.SIMPLE.lr == SECTION8.lr
 
 
 def test_facts_of_the_easy_run_agree_with_its_record(easy_run):
     h = easy_run
-    rows = spikes.explain_jumps(h, [(2, "train"), (3, "test")], workers=1)
+    rows = counterfactual.explain_jumps(h, [(2, "train"), (3, "test")], workers=1)
     facts = report.suspect_facts(h, rows)
     _glued_values_are_not_words(facts)
     assert facts["update_ratio_min"] <= facts["update_ratio_max"]
-    assert facts["suspect_update_max"] == max(r["update_norm"] for r in rows)
+    assert facts["suspect_update_max"] == max(r.update_norm for r in rows)
     assert facts["suspect_update_max"] <= facts["ceiling"] * (1 + 1e-6)
     assert facts["n_params"] == 4 * 12 * (8 + 12 + 2) + 4 * 12 + 4
     assert facts["n_big"] == 0  # 40 steps: none has 100 before it
     worst = report.worst_facts(rows)
     _glued_values_are_not_words(worst)
-    assert worst["worst_value"] == max(r["value"] for r in rows)
+    assert worst["worst_value"] == max(r.value for r in rows)
     assert 0 <= worst["n_wrong"] <= worst["n_batch"] == EASY.batch_size
     assert 0 <= worst["n_over_ln4"] <= worst["n_batch"]
     assert worst["worst_sample"] >= worst["batch_after"]
