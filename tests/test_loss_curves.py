@@ -89,12 +89,14 @@ def test_replay_arguments(easy_run):
 def test_update_clipping_and_cap_bound_every_update(tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
     model, clipped = loss_curves.train(
-        loss_curves.Recipe(difficulty="EASY", batch_size=100, update_clip=0.5, epochs=2))
+        loss_curves.Recipe(difficulty="EASY", batch_size=100, update_clip=0.5, epochs=2)
+    )
     n = sum(p.numel() for p in model.parameters())
     # each tensor's update has RMS <= 0.5 lr, so the whole update has norm <= 0.5 lr sqrt(n)
     assert max(clipped.update_norm) <= 0.5 * 1e-3 * n**0.5 * (1 + 1e-6)
     _, capped = loss_curves.train(
-        loss_curves.Recipe(difficulty="EASY", batch_size=100, update_cap=1.5, epochs=2))
+        loss_curves.Recipe(difficulty="EASY", batch_size=100, update_cap=1.5, epochs=2)
+    )
     u = capped.update_norm
     assert all(u[t] <= 1.5 * loss_curves.typical(u, t) * (1 + 1e-6) for t in range(1, len(u)))
     # the cap compares with the updates before the checkpoint: a replay still reproduces
@@ -112,7 +114,8 @@ def test_lr_factor_is_the_schedule_the_run_follows(easy_run):
     total = easy_run.epochs * easy_run.steps_per_epoch
     easy = easy_run.recipe
     assert easy_run.lr == pytest.approx(
-        [easy.lr * loss_curves.lr_factor(easy, t, total) for t in range(total)], rel=1e-12)
+        [easy.lr * loss_curves.lr_factor(easy, t, total) for t in range(total)], rel=1e-12
+    )
 
 
 def test_update_bounds_scale_the_update_and_the_parameters():
@@ -130,8 +133,9 @@ def test_update_bounds_scale_the_update_and_the_parameters():
 
 def test_late_annealing_keeps_the_rate_then_decays(tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
-    recipe = loss_curves.Recipe(difficulty="EASY", batch_size=100, schedule="cosine",
-                                anneal_from=0.5, epochs=2)
+    recipe = loss_curves.Recipe(
+        difficulty="EASY", batch_size=100, schedule="cosine", anneal_from=0.5, epochs=2
+    )
     lr = loss_curves.train(recipe)[1].lr
     assert lr[:11] == [1e-3] * 11 and lr[-1] < lr[15] < 1e-3
     with pytest.raises(ValueError, match="anneal_from"):
@@ -158,7 +162,6 @@ def test_runs_in_another_arithmetic_run_elsewhere_and_replay_there(tmp_path, mon
     assert again.train_loss == pinned.train_loss
     assert again.grad_norm == pinned.grad_norm
     # a second pinned call is the cached one; a native one is another cache entry
-    assert loss_curves.train(easy, arithmetic="pinned")[1].wall_seconds == (
-        pinned.wall_seconds)
+    assert loss_curves.train(easy, arithmetic="pinned")[1].wall_seconds == (pinned.wall_seconds)
     with pytest.raises(ValueError, match="setting"):
         loss_curves.train(easy, arithmetic="fast")

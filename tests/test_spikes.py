@@ -32,11 +32,13 @@ def test_max_rise_matches_its_definition(losses):
     assert spikes.max_rise(losses) == pytest.approx(expected)
 
 
-@given(st.lists(st.floats(0, 3), min_size=2, max_size=30), st.floats(0.05, 1),
-       st.floats(0.1, 2))
+@given(st.lists(st.floats(0, 3), min_size=2, max_size=30), st.floats(0.05, 1), st.floats(0.1, 2))
 def test_jumps_match_their_definition(losses, threshold, learned):
-    expected = [e for e in range(1, len(losses))
-                if min(losses[:e]) < learned and losses[e] - losses[e - 1] > threshold]
+    expected = [
+        e
+        for e in range(1, len(losses))
+        if min(losses[:e]) < learned and losses[e] - losses[e - 1] > threshold
+    ]
     assert spikes.jumps(losses, threshold, learned) == expected
 
 
@@ -47,8 +49,11 @@ def test_jumps_ignore_the_way_down_from_the_plateau():
 
 
 def test_passes_needs_both_curves_flat_and_the_final_accuracy():
-    flat = {"train_loss": [1.4, 0.5, 0.1], "test_loss": [1.4, 0.6, 0.1],
-            "test_acc": [0.25, 1.0, 0.995]}
+    flat = {
+        "train_loss": [1.4, 0.5, 0.1],
+        "test_loss": [1.4, 0.6, 0.1],
+        "test_acc": [0.25, 1.0, 0.995],
+    }
     assert spikes.passes(_run(**flat))
     assert not spikes.passes(_run(**{**flat, "test_loss": [1.4, 0.1, 0.35]}))
     assert not spikes.passes(_run(**{**flat, "train_loss": [1.4, 0.1, 0.31]}))
@@ -68,8 +73,7 @@ def test_explain_jump_attributes_the_plotted_value(easy_run):
         assert r.update_ratio > 0 and r.typical_update > 0
         # every update of the window capped at its typical size: none is bigger after
         assert r.removed == (r.capped_value - r.previous <= spikes.JUMP)
-        assert r.batch_part + r.steps_part == pytest.approx(r.value - r.previous,
-                                                                  abs=1e-6)
+        assert r.batch_part + r.steps_part == pytest.approx(r.value - r.previous, abs=1e-6)
     # a jump at the last epoch replays no epoch after it
     (last,) = counterfactual.explain_jumps(h, [(3, "test")], after=2, workers=1)
     assert len(last.capped.test_loss) == 2
@@ -85,5 +89,3 @@ def test_big_steps_against_the_typical_step():
     assert spikes.big_steps([1.0, 5.0, 1.0], factor=2, window=1) == [1]
     with pytest.raises(ValueError, match="factor"):
         spikes.big_steps([1.0], factor=0)
-
-
