@@ -31,33 +31,37 @@ from hw2.spikes_report import DEV_SEEDS
 
 # The simple fixes tried: one change each to the section's procedure.
 CANDIDATES = {
-    "cosine from lr 1e-3": loss_curves.Config(schedule="cosine"),
-    "lr 5e-4": loss_curves.Config(lr=5e-4),
-    "lr 3e-4": loss_curves.Config(lr=3e-4),
-    "cosine from lr 3e-4": loss_curves.Config(lr=3e-4, schedule="cosine"),
-    "cosine from lr 5e-4": loss_curves.Config(lr=5e-4, schedule="cosine"),
+    "cosine from lr 1e-3": loss_curves.Recipe(schedule="cosine"),
+    "lr 5e-4": loss_curves.Recipe(lr=5e-4),
+    "lr 3e-4": loss_curves.Recipe(lr=3e-4),
+    "cosine from lr 3e-4": loss_curves.Recipe(lr=3e-4, schedule="cosine"),
+    "cosine from lr 5e-4": loss_curves.Recipe(lr=5e-4, schedule="cosine"),
 }
 
 
 def candidates() -> None:
     """Each candidate of :data:`CANDIDATES` on the development data seeds."""
-    for name, config in CANDIDATES.items():
-        runs = loss_curves.train_many([dict(config=config, data_seed=s)
-                                       for s in DEV_SEEDS])
+    for name, recipe in CANDIDATES.items():
+        runs = loss_curves.train_many([dict(recipe=recipe, data_seed=s) for s in DEV_SEEDS])
         rows = [spikes.summary(h) for _, h in runs]
-        print(f"{name}: meets the rule on {sum(r['passes'] for r in rows)} of "
-              f"{len(rows)} seeds")
+        print(f"{name}: meets the rule on {sum(r['passes'] for r in rows)} of {len(rows)} seeds")
         for seed, r in zip(DEV_SEEDS, rows):
-            print(f"    seed {seed:2}: max rise {max(r['rise_train'], r['rise_test']):.2f}, "
-                  f"final test accuracy {r['final_acc']:.1%}")
+            print(
+                f"    seed {seed:2}: max rise {max(r['rise_train'], r['rise_test']):.2f}, "
+                f"final test accuracy {r['final_acc']:.1%}"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true",
-                        help="record the pinned section run's fingerprint")
-    parser.add_argument("--candidates", action="store_true",
-                        help="the simple fixes tried, on the development data seeds")
+    parser.add_argument(
+        "--record", action="store_true", help="record the pinned section run's fingerprint"
+    )
+    parser.add_argument(
+        "--candidates",
+        action="store_true",
+        help="the simple fixes tried, on the development data seeds",
+    )
     args = parser.parse_args()
     if args.candidates:
         candidates()
@@ -69,16 +73,20 @@ def main() -> None:
             row = spikes.summary(h)
             seconds[setting, name] = h.train_seconds
             found = spikes.jumps_of(h)
-            print(f"{setting:12} {name:8}: {h.train_seconds:5.1f} s; jumps train "
-                  f"{found['train']}, test {found['test']}; max rise train "
-                  f"{row['rise_train']:.2f}, test {row['rise_test']:.2f}; final test "
-                  f"accuracy {row['final_acc']:.1%}; passes: {row['passes']}; "
-                  f"fingerprint {spikes.fingerprint(h)}")
+            print(
+                f"{setting:12} {name:8}: {h.train_seconds:5.1f} s; jumps train "
+                f"{found['train']}, test {found['test']}; max rise train "
+                f"{row['rise_train']:.2f}, test {row['rise_test']:.2f}; final test "
+                f"accuracy {row['final_acc']:.1%}; passes: {row['passes']}; "
+                f"fingerprint {spikes.fingerprint(h)}"
+            )
             if args.record and setting == "pinned" and name == "section":
                 cpu = arithmetic.cpu()
-                record = {"fingerprint": spikes.fingerprint(h),
-                          "cpu": f"{cpu['model']} ({cpu.get('vector units', '')})",
-                          "torch": torch.__version__}
+                record = {
+                    "fingerprint": spikes.fingerprint(h),
+                    "cpu": f"{cpu['model']} ({cpu.get('vector units', '')})",
+                    "torch": torch.__version__,
+                }
                 RECORD.write_text(json.dumps(record, indent=1) + "\n")
                 print(f"recorded in {RECORD}")
     for name in ("section", "fix"):

@@ -34,9 +34,9 @@ import browser  # noqa: E402  (scripts/browser.py: which browser, with which fla
 
 torch.set_num_threads(1)
 
-# A short, easy LSTM configuration: what the replay and jump tests train.
-EASY = loss_curves.Config(
-    difficulty="EASY", batch_size=100, lr=3e-3, clip=1.0, schedule="cosine", warmup=5
+# A short, easy LSTM recipe (4 epochs): what the replay and jump tests train.
+EASY = loss_curves.Recipe(
+    difficulty="EASY", batch_size=100, lr=3e-3, clip=1.0, schedule="cosine", warmup=5, epochs=4
 )
 
 
@@ -63,13 +63,13 @@ def easy_run(tmp_path, monkeypatch):
     """A short run of the LSTM on the EASY task (cached in a temporary folder): the
     history the replay and jump tests read."""
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
-    return loss_curves.train(EASY, epochs=4)[1]
+    return loss_curves.train(EASY)[1]
 
 
 @pytest.fixture
 def easy_model(easy_run, tmp_path, monkeypatch):
     monkeypatch.setenv("HW2_CACHE_DIR", str(tmp_path))
-    return loss_curves.train(EASY, epochs=4)[0]  # from the cache: the same run
+    return loss_curves.train(EASY)[0]  # from the cache: the same run
 
 
 def _make_folder(root, n=12, size=(40, 30)):

@@ -161,19 +161,25 @@ def test_a_docstring_or_comment_in_catsdogs_retrains_nothing(package_copy):
     assert _changed(keys, keys2) == set()
     # The pages that run catsdogs.py run again (hw2.check reads its validation images).
     assert _changed(pages, pages2) == _pages_importing("catsdogs")
-    assert "catsdogs.md" in _changed(pages, pages2) and "intro.md" not in _changed(
-        pages, pages2)
+    assert "catsdogs.md" in _changed(pages, pages2) and "intro.md" not in _changed(pages, pages2)
 
 
 def test_code_the_trainer_never_reaches_retrains_nothing(package_copy):
     _, keys = _snapshot()
-    _edit(package_copy / "catsdogs_model.py", "if not images:\n        return []",
-          "if not images:\n        return list()")  # predict: code, but not training's
+    _edit(
+        package_copy / "catsdogs_model.py",
+        "if not images:\n        return []",
+        "if not images:\n        return list()",
+    )  # predict: code, but not training's
     _edit(package_copy / "spikes.py", "def max_rise(", "def max_rise(  ")
-    _edit(package_copy / "spikes.py", 'return float(np.max(_rises(losses)))',
-          'return float(_rises(losses).max())')  # a metric
-    _edit(package_copy / "loss_curves.py", 'return ", ".join(parts)',
-          'return ", ".join(part for part in parts)')  # describe: beside the trainer
+    _edit(
+        package_copy / "spikes.py",
+        "return float(np.max(_rises(losses)))",
+        "return float(_rises(losses).max())",
+    )  # a metric
+    _edit(
+        package_copy / "loss_curves.py", "return gen.batch()", "return tuple(gen.batch())"
+    )  # next_test_batch: beside the trainer
     assert ("catsdogs_model", "predict") not in sources.reachable("catsdogs", "train")
     assert _changed(keys, _snapshot()[1]) == set()
 
@@ -190,31 +196,34 @@ def test_a_change_in_echo_retrains_only_echo(package_copy):
 
 def test_a_change_in_the_echo_check_retrains_nothing(package_copy):
     _, keys = _snapshot()
-    _edit(package_copy / "echo_eval.py", "return sum(h for h, _ in counts)",
-          "return sum(hits for hits, _ in counts)")
+    _edit(
+        package_copy / "echo_eval.py",
+        "return sum(h for h, _ in counts)",
+        "return sum(hits for hits, _ in counts)",
+    )
     assert _changed(keys, _snapshot()[1]) == set()
 
 
 def test_a_change_to_the_fix_retrains_only_the_runs_that_use_it(package_copy):
     """(b): the fix's configuration is an argument of the runs that use it, and no part
     of the trainer's code, so editing it changes exactly those runs' keys."""
-    lc, C = loss_curves, loss_curves.Config
+    lc, R = loss_curves, loss_curves.Recipe
     runs = (
-        [dict(config=c) for c in (lc.SECTION8, C(clip=1.0), C(lr=3e-4), lc.FIX)]
-        + [dict(config=lc.FIX, data_seed=seed) for seed in (11, 12)]
-        + [dict(config=lc.SECTION8, arithmetic="aten-default")]
+        [dict(recipe=r) for r in (lc.SECTION8, R(clip=1.0), R(lr=3e-4), lc.FIX)]
+        + [dict(recipe=lc.FIX, data_seed=seed) for seed in (11, 12)]
+        + [dict(recipe=lc.SECTION8, arithmetic="aten-default")]
     )
     before = [lc.train.key(**run) for run in runs]
     _, keys = _snapshot()
-    _edit(package_copy / "loss_curves.py", "FIX = Config(lr=1.5e-3", "FIX = Config(lr=1.6e-3")
+    _edit(package_copy / "loss_curves.py", "FIX = Recipe(lr=1.5e-3", "FIX = Recipe(lr=1.6e-3")
     assert _changed(keys, _snapshot()[1]) == set()  # the trainer's code is the same
     new_fix = replace(lc.FIX, lr=1.6e-3)  # what lc.FIX is after the edit
     after = [
-        lc.train.key(**{**run, "config": new_fix if run["config"] is lc.FIX else run["config"]})
+        lc.train.key(**{**run, "recipe": new_fix if run["recipe"] is lc.FIX else run["recipe"]})
         for run in runs
     ]
     retrained = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
-    assert retrained == [i for i, run in enumerate(runs) if run["config"] is lc.FIX]
+    assert retrained == [i for i, run in enumerate(runs) if run["recipe"] is lc.FIX]
 
 
 def test_a_change_in_a_shared_function_reaches_every_user(package_copy):
@@ -238,7 +247,8 @@ def test_a_change_in_a_shared_function_reaches_every_user(package_copy):
 
 def test_reachable_follows_names_not_local_variables(package_copy):
     (package_copy / "toy.py").write_text(
-        "def train():\n    pass\n\n\ndef split():\n    train = 1\n    return train\n")
+        "def train():\n    pass\n\n\ndef split():\n    train = 1\n    return train\n"
+    )
     assert ("toy", "train") not in sources.reachable("toy", "split")  # a local `train`
     found = sources.reachable("catsdogs", "load_tensors")  # imported from catsdogs_data
     assert ("catsdogs_data", "load_tensors") in found

@@ -79,13 +79,12 @@ def test_generators_are_reproducible():
     assert torch.equal(xa, xb) and torch.equal(ya, yb)
 
 
-@pytest.mark.parametrize("kwargs", [dict(difficulty="EXTREME"), dict(batch_size=0),
-                                    dict(batch_size=2000)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(difficulty="EXTREME"), dict(batch_size=0), dict(batch_size=2000)]
+)
 def test_generator_arguments(kwargs):
     with pytest.raises(ValueError):
         TemporalOrder(**kwargs)
-
-
 
 
 def stream_sha256(difficulty: str) -> str:
@@ -100,10 +99,13 @@ def stream_sha256(difficulty: str) -> str:
     return digest.hexdigest()
 
 
-@pytest.mark.parametrize("difficulty, expected", [
-    ("MODERATE", "e2a17c0b33af32f0f44cc82bf93e5b49f0a1a49715d28ef24d2b0d5f508ad769"),
-    ("HARD", "35ee344d8b76108149ae314e8bc759217a096d1682ac8a2fbeb6b70328f39123"),
-])
+@pytest.mark.parametrize(
+    "difficulty, expected",
+    [
+        ("MODERATE", "e2a17c0b33af32f0f44cc82bf93e5b49f0a1a49715d28ef24d2b0d5f508ad769"),
+        ("HARD", "35ee344d8b76108149ae314e8bc759217a096d1682ac8a2fbeb6b70328f39123"),
+    ],
+)
 def test_stream_is_the_course_stream(difficulty, expected):
     """The first epoch equals the course's, bit for bit.
 

@@ -1,7 +1,8 @@
 """Theory 1.3 and practical C, read from the runs of :mod:`hw2.loss_curves`: the spike
-metric and practical C's rule, the jumps and the counterfactual replays that explain
-them (question 1.3.1), the big steps, and the figures. The tables and the numbers the
-chapter glues are :mod:`hw2.spikes_report`.
+metric and practical C's rule, the jumps, the big steps, and the figures. The
+counterfactual replays that explain a jump (question 1.3.1) are
+:mod:`hw2.counterfactual`; the tables and the numbers the chapter glues are
+:mod:`hw2.spikes_report` and :mod:`hw2.spikes_facts`.
 
 Nothing here changes a training result: a trained run's cache key follows only what
 its trainer can reach (:mod:`hw2.book.sources`), and that is in :mod:`hw2.loss_curves`.
@@ -11,31 +12,41 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
-from . import arithmetic as arith
-from .loss_curves import (
-    HIST_EDGES,
-    WINDOW,
-    History,
-    LSTMClassifier,
-    _elsewhere,
-    replay,
-    states,
-    typical,
-    with_weights,
-)
-from .runtime import pick_device
+from .loss_curves import HIST_EDGES, WINDOW, History, LSTMClassifier, states, typical
 from .temporal_order import decode
 
-__all__ = ["BAR", "BIG", "CURVES", "FINAL_ACC", "JUMP", "LEARNED", "big_steps",
-           "explain_jump", "explain_jumps", "fingerprint", "first_perfect_epoch", "jumps",
-           "jumps_of", "max_rise", "max_rise_epoch", "passes", "plot_curves",
-           "plot_histograms", "plot_jump", "plot_seeds", "plot_states", "plot_steps",
-           "plot_weight_norms", "summary"]
+if TYPE_CHECKING:
+    from .counterfactual import Jump
+
+__all__ = [
+    "BAR",
+    "BIG",
+    "CURVES",
+    "FINAL_ACC",
+    "JUMP",
+    "LEARNED",
+    "big_steps",
+    "fingerprint",
+    "first_perfect_epoch",
+    "jumps",
+    "jumps_of",
+    "max_rise",
+    "max_rise_epoch",
+    "passes",
+    "plot_curves",
+    "plot_histograms",
+    "plot_jump",
+    "plot_seeds",
+    "plot_states",
+    "plot_steps",
+    "plot_weight_norms",
+    "summary",
+]
 
 
 JUMP = 0.3  # a plotted loss rising by more than this from one epoch to the next jumps
@@ -43,6 +54,8 @@ LEARNED = 1.0  # ... once some earlier plotted loss was below this (off the ln 4
 BAR = 0.2  # practical C's rule: no plotted loss rises more than this over its minimum
 FINAL_ACC = 0.995  # ... and the last epoch's test accuracy is at least this
 BIG = 10.0  # a step is big when its update (or gradient) exceeds BIG times the typical one
+
+
 def _rises(losses: Iterable[float]) -> np.ndarray:
     arr = np.asarray(list(losses), dtype=float)
     if len(arr) < 2:
@@ -68,12 +81,10 @@ def first_perfect_epoch(accuracies: Iterable[float]) -> int | None:
 def passes(h: History, bar: float = BAR, final_acc: float = FINAL_ACC) -> bool:
     """Practical C's rule: both plotted curves rise by at most ``bar`` over their running
     minimum, and the last epoch's test accuracy is at least ``final_acc``."""
-    return (max(max_rise(h.train_loss), max_rise(h.test_loss)) <= bar
-            and h.test_acc[-1] >= final_acc)
+    return max(max_rise(h.train_loss), max_rise(h.test_loss)) <= bar and h.test_acc[-1] >= final_acc
 
 
-def jumps(losses: Iterable[float], threshold: float = JUMP,
-          learned: float = LEARNED) -> list[int]:
+def jumps(losses: Iterable[float], threshold: float = JUMP, learned: float = LEARNED) -> list[int]:
     """The spikes the chapter explains: epochs whose plotted loss rose by more than
     ``threshold`` over the epoch before, once the curve had come down from the
     plateau at ln 4 = 1.39 (some earlier plotted loss below ``learned``). Rises on the
@@ -81,83 +92,6 @@ def jumps(losses: Iterable[float], threshold: float = JUMP,
     arr = np.asarray(list(losses), dtype=float)
     below = np.minimum.accumulate(arr) < learned
     return [e for e in range(1, len(arr)) if below[e - 1] and arr[e] - arr[e - 1] > threshold]
-
-
-def explain_jump(h: History, epoch: int, curve: str = "train", after: int = 0,
-                 big: float = BIG) -> dict:
-    """Which updates made the plotted ``curve`` loss jump at ``epoch``, tested by
-    counterfactuals (question 1.3.1).
-
-    The plotted value is the loss of one batch: the epoch's last train batch, measured
-    before the epoch's last step, or its last test batch, measured after it. Replaying
-    the steps since the previous plotted value and measuring *that batch's* loss after
-    each of them (``path``) attributes the rise to steps; the step that raised it most
-    is the suspect. Then the run is replayed from the same checkpoint with only that
-    update's norm capped at the typical update (:func:`typical`), and the plotted value
-    is read again (``capped_value``; ``removed``: it no longer jumps). A capped update
-    can hand the cliff to the next step, so ``capped_big`` lists the steps that were
-    more than ``big`` times the typical update in that replay. Last, every update of
-    those steps is capped at its typical size (``all_capped_value``, ``all_removed``).
-    ``after`` replays that many more epochs, to see what follows. Runs in the
-    arithmetic of ``h``.
-    """
-    plotted = h.losses(curve)  # checks curve
-    if not 1 <= epoch < len(plotted) - after:
-        raise ValueError(f"epoch must be in 1 ... {len(plotted) - 1 - after}, got {epoch!r}")
-    if _elsewhere(h.device, h.arithmetic):
-        return explain_jumps(h, [(epoch, curve)], after, big, workers=1)[0]
-    first, last = epoch - 1, epoch + after
-    replayed = replay(h, first, last, keep=True)
-    if replayed.losses(curve) != plotted[first:last + 1]:
-        raise RuntimeError("the replay did not reproduce the run: nondeterministic torch?")
-    steps = h.steps_of(epoch)  # the value is measured before the epoch's last train step
-    end = steps[-2] if curve == "train" else steps[-1]  # last step before the value
-    start = end - h.steps_per_epoch + 1                 # first step after the previous
-    x, y = replayed.last_batch(curve, 1)
-
-    def loss_after(t: int) -> float:  # that batch's loss after step t
-        weights = (replayed.weights_after(t) if t >= replayed.first_step
-                   else list(h.checkpoints[first]["model"].values()))
-        return F.cross_entropy(with_weights(weights)(x), y).item()
-
-    with torch.no_grad():
-        path = [loss_after(t) for t in range(start - 1, end + 1)]
-    suspect = start + int(np.argmax(np.diff(path)))
-    typical_update = typical(h.update_norm, suspect)
-    capped = replay(h, first, last, intervene={suspect: typical_update})
-    window = range(start, end + 1)
-    norms = {t: typical(h.update_norm, t) for t in window}  # typical update per step
-    all_capped = replay(h, first, last, intervene=norms)
-    previous = plotted[first]
-    return {
-        "epoch": epoch, "curve": curve, "previous": previous, "value": plotted[epoch],
-        "suspect": suspect, "suspect_rise": path[suspect - start + 1] - path[suspect - start],
-        "grad_norm": h.grad_norm[suspect],
-        "grad_ratio": h.grad_norm[suspect] / typical(h.grad_norm, suspect),
-        "update_norm": h.update_norm[suspect],
-        "update_ratio": h.update_norm[suspect] / typical_update,
-        "typical_update": typical_update, "path": path, "path_start": start - 1,
-        "capped_value": capped.losses(curve)[1], "replayed": replayed, "capped": capped,
-        "capped_big": [t for t in window
-                       if capped.update_norm[t - capped.first_step] > big * norms[t]],
-        "all_capped_value": all_capped.losses(curve)[1],
-        "removed": capped.losses(curve)[1] - previous <= JUMP,
-        "all_removed": all_capped.losses(curve)[1] - previous <= JUMP,
-        "batch_part": path[0] - previous, "steps_part": path[-1] - path[0],
-    }
-
-
-def explain_jumps(h: History, wanted: list[tuple[int, str]], after: int = 0,
-                  big: float = BIG, workers: int | None = None) -> list[dict]:
-    """``[explain_jump(h, epoch, curve, after, big) for epoch, curve in wanted]``,
-    computed by ``workers`` processes in the arithmetic of ``h``; a jump near the end
-    replays only the epochs the run has after it."""
-    last = len(h.train_loss) - 1
-    calls = [dict(h=h, epoch=e, curve=c, after=min(after, last - e), big=big)
-             for e, c in wanted]
-    if pick_device(h.device).type != "cpu":
-        return [explain_jump(**kw) for kw in calls]
-    return arith.run(explain_jump, calls, h.arithmetic, workers)
 
 
 CURVES = ("train", "test")
@@ -173,18 +107,25 @@ def big_steps(values: list[float], factor: float = BIG, window: int = WINDOW) ->
     times the typical one over the ``window`` steps before them (:func:`typical`)."""
     if not factor > 0:
         raise ValueError(f"factor must be positive, got {factor!r}")
-    return [t for t in range(window, len(values))
-            if values[t] > factor * typical(values, t, window)]
+    return [
+        t for t in range(window, len(values)) if values[t] > factor * typical(values, t, window)
+    ]
 
 
 def summary(h: History) -> dict:
     """One table row for a run: the spike metric on both plotted curves, the first
     epoch at 100% test accuracy, the final test accuracy, the number of big updates,
     and whether it passes practical C's rule."""
-    return {"rise_train": max_rise(h.train_loss), "rise_test": max_rise(h.test_loss),
-            "first_100": first_perfect_epoch(h.test_acc), "final_acc": h.test_acc[-1],
-            "big_updates": len(big_steps(h.update_norm)), "passes": passes(h),
-            "train_seconds": h.train_seconds, "epochs": len(h.test_acc)}
+    return {
+        "rise_train": max_rise(h.train_loss),
+        "rise_test": max_rise(h.test_loss),
+        "first_100": first_perfect_epoch(h.test_acc),
+        "final_acc": h.test_acc[-1],
+        "big_updates": len(big_steps(h.update_norm)),
+        "passes": passes(h),
+        "train_seconds": h.train_seconds,
+        "epochs": len(h.test_acc),
+    }
 
 
 def fingerprint(h: History) -> str:
@@ -198,11 +139,15 @@ def plot_curves(h: History, title: str = ""):
     """The section's figure: plotted losses (left) and accuracies (right) per epoch."""
     from .plotting import curves
 
-    fig = curves({
-        "loss": {"train": h.train_loss, "test": h.test_loss},
-        "accuracy (%)": {"train": 100 * np.asarray(h.train_acc),
-                         "test": 100 * np.asarray(h.test_acc)},
-    })
+    fig = curves(
+        {
+            "loss": {"train": h.train_loss, "test": h.test_loss},
+            "accuracy (%)": {
+                "train": 100 * np.asarray(h.train_acc),
+                "test": 100 * np.asarray(h.test_acc),
+            },
+        }
+    )
     fig.axes[0].set_ylim(0, 4)
     fig.axes[1].set_ylim(0, 102)
     if title:
@@ -230,8 +175,10 @@ def plot_seeds(runs: dict[str, list[History]], seeds: Iterable[int] | None = Non
         rises = [max(max_rise(h.train_loss), max_rise(h.test_loss)) for h in hs]
         left.bar(at, rises, width, label=name)
         right.plot(at, [100 * h.test_acc[-1] for h in hs], "o", label=name)
-    for ax, limit, label in [(left, BAR, "max rise (both curves)"),
-                             (right, 100 * FINAL_ACC, "final test accuracy (%)")]:
+    for ax, limit, label in [
+        (left, BAR, "max rise (both curves)"),
+        (right, 100 * FINAL_ACC, "final test accuracy (%)"),
+    ]:
         ax.axhline(limit, color="0.3", ls="--", lw=1)
         ax.set_xticks(range(n))
         ax.set_xticklabels([str(s) for s in seeds])
@@ -243,22 +190,22 @@ def plot_seeds(runs: dict[str, list[History]], seeds: Iterable[int] | None = Non
     return fig
 
 
-def plot_jump(r: dict, axes) -> None:
-    """One jump, explained (:func:`explain_jump`): left, the plotted batch's loss after
-    each step since the previous plotted value, the suspect step marked; right, the
-    plotted curve from the epoch before, as run and with that one update capped."""
-    steps = np.arange(len(r["path"])) + r["path_start"]
-    axes[0].plot(steps, r["path"], marker=".", color="tab:red")
-    axes[0].axvline(r["suspect"], color="0.6", ls="--", lw=1)
+def plot_jump(r: Jump, axes) -> None:
+    """One jump, explained (:func:`hw2.counterfactual.explain_jump`): left, the plotted
+    batch's loss after each step since the previous plotted value, the suspect step
+    marked; right, the plotted curve from the epoch before, as run and with that one
+    update capped."""
+    steps = np.arange(len(r.path)) + r.path_start
+    axes[0].plot(steps, r.path, marker=".", color="tab:red")
+    axes[0].axvline(r.suspect, color="0.6", ls="--", lw=1)
     axes[0].set_xlabel("after step")
     axes[0].set_ylabel("loss of the plotted batch")
-    axes[0].set_title(f"epoch {r['epoch']}, {r['curve']}: step {r['suspect']}")
-    epochs = np.arange(len(r["replayed"].train_loss)) + r["epoch"] - 1
-    axes[1].plot(epochs, r["replayed"].losses(r["curve"]), marker="o", label="as run")
-    axes[1].plot(epochs, r["capped"].losses(r["curve"]), marker="o",
-                 label=f"step {r['suspect']} capped")
+    axes[0].set_title(f"epoch {r.epoch}, {r.curve}: step {r.suspect}")
+    epochs = np.arange(len(r.replayed.train_loss)) + r.epoch - 1
+    axes[1].plot(epochs, r.replayed.losses(r.curve), marker="o", label="as run")
+    axes[1].plot(epochs, r.capped.losses(r.curve), marker="o", label=f"step {r.suspect} capped")
     axes[1].set_xlabel("epoch")
-    axes[1].set_ylabel(f"plotted {r['curve']} loss")
+    axes[1].set_ylabel(f"plotted {r.curve} loss")
     axes[1].set_ylim(bottom=0)
     axes[1].legend(loc="best")
 
@@ -288,8 +235,13 @@ def plot_weight_norms(h: History, ax, title: str = "") -> None:
 def plot_histograms(h: History, ax, title: str = "") -> None:
     """All weights' histogram per epoch as a heat map (log counts)."""
     counts = np.log1p(h.weight_hist.T)
-    ax.imshow(counts, aspect="auto", origin="lower", cmap="viridis",
-              extent=[0, counts.shape[1], HIST_EDGES[0], HIST_EDGES[-1]])
+    ax.imshow(
+        counts,
+        aspect="auto",
+        origin="lower",
+        cmap="viridis",
+        extent=[0, counts.shape[1], HIST_EDGES[0], HIST_EDGES[-1]],
+    )
     ax.set_xlabel("epoch")
     ax.set_ylabel("weight value")
     ax.set_title(title)
@@ -303,9 +255,8 @@ def plot_states(model: LSTMClassifier, x: torch.Tensor, axes) -> None:
     sequence = decode(x[None])[0]
     hs, cs = states(model, x)
     for ax, values, name in [(axes[0], cs, "cell state c"), (axes[1], hs, "hidden state h")]:
-        shown = torch.sigmoid(values[len(x) - len(sequence):])
-        ax.imshow(shown.T, aspect="auto", cmap="RdBu_r", vmin=0, vmax=1,
-                  interpolation="nearest")
+        shown = torch.sigmoid(values[len(x) - len(sequence) :])
+        ax.imshow(shown.T, aspect="auto", cmap="RdBu_r", vmin=0, vmax=1, interpolation="nearest")
         ax.set_ylabel(f"σ({name[-1]}), unit")
         ax.set_yticks(range(0, shown.shape[1], 3))
         ax.set_xticks(range(len(sequence)))
@@ -314,5 +265,3 @@ def plot_states(model: LSTMClassifier, x: torch.Tensor, axes) -> None:
             if char in "XY":
                 label.set_color("tab:red")
                 label.set_fontweight("bold")
-
-

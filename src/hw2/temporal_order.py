@@ -24,8 +24,17 @@ import torch
 
 from ._validate import check_int
 
-__all__ = ["CLASSES", "LEVELS", "SYMBOLS", "Level", "TemporalOrder", "decode", "encode",
-           "label_of", "make_generators"]
+__all__ = [
+    "CLASSES",
+    "LEVELS",
+    "SYMBOLS",
+    "Level",
+    "TemporalOrder",
+    "decode",
+    "encode",
+    "label_of",
+    "make_generators",
+]
 
 SYMBOLS = "XYabcdBE"
 CLASSES = "QRSU"
@@ -61,7 +70,7 @@ def _one_hot(rows: list[np.ndarray], length: int) -> torch.Tensor:
     """Symbol-index rows, pre-padded to ``length``: ``(batch, length, 8)`` float."""
     idx = np.full((len(rows), length), -1)
     for b, row in enumerate(rows):
-        idx[b, length - len(row):] = row
+        idx[b, length - len(row) :] = row
     eye = np.vstack([np.zeros(len(SYMBOLS)), np.eye(len(SYMBOLS))]).astype(np.float32)
     return torch.from_numpy(eye[idx + 1])
 
@@ -77,19 +86,19 @@ def encode(sequences: list[str], length: int | None = None) -> torch.Tensor:
         bad = set(s) - set(SYMBOLS)
         if bad:
             raise ValueError(f"sequences may only use {SYMBOLS!r}; found {sorted(bad)}")
-    return _one_hot([np.array([SYMBOLS.index(c) for c in s], dtype=int)
-                     for s in sequences], length)
+    return _one_hot([np.array([SYMBOLS.index(c) for c in s], dtype=int) for s in sequences], length)
 
 
 def decode(x: torch.Tensor) -> list[str]:
     """Inverse of :func:`encode`: drop the padding (all-zero rows) and map back."""
     if x.dim() != 3 or x.shape[-1] != len(SYMBOLS):
-        raise ValueError(
-            f"x must have shape (batch, length, {len(SYMBOLS)}), got {tuple(x.shape)}")
+        raise ValueError(f"x must have shape (batch, length, {len(SYMBOLS)}), got {tuple(x.shape)}")
     present = x.sum(-1) > 0
     idx = x.argmax(-1)
-    return ["".join(SYMBOLS[i] for i, keep in zip(row.tolist(), mask.tolist()) if keep)
-            for row, mask in zip(idx, present)]
+    return [
+        "".join(SYMBOLS[i] for i, keep in zip(row.tolist(), mask.tolist()) if keep)
+        for row, mask in zip(idx, present)
+    ]
 
 
 class TemporalOrder:
@@ -97,8 +106,13 @@ class TemporalOrder:
     indices ``(batch,)``, drawn from ``rng``. Iterating gives one epoch:
     ``1000 // batch_size`` freshly generated batches."""
 
-    def __init__(self, difficulty: str = "MODERATE", batch_size: int = 32,
-                 rng: np.random.RandomState | None = None, seed: int = 8382):
+    def __init__(
+        self,
+        difficulty: str = "MODERATE",
+        batch_size: int = 32,
+        rng: np.random.RandomState | None = None,
+        seed: int = 8382,
+    ):
         if difficulty not in LEVELS:
             raise ValueError(f"difficulty must be one of {sorted(LEVELS)}, got {difficulty!r}")
         check_int("batch_size", batch_size, 1, 1000)
@@ -136,14 +150,14 @@ class TemporalOrder:
             yield self.batch()
 
 
-def make_generators(difficulty: str = "MODERATE", batch_size: int = 32,
-                    seed: int = 8382) -> tuple[TemporalOrder, TemporalOrder]:
+def make_generators(
+    difficulty: str = "MODERATE", batch_size: int = 32, seed: int = 8382
+) -> tuple[TemporalOrder, TemporalOrder]:
     """Train and test generators, as the course's section 8 makes them: creating each
     seeds NumPy's global RNG with ``seed``, so after both exist the two draw, in turn,
     from one stream that starts at ``seed``. Here they share one ``RandomState``."""
     rng = np.random.RandomState(seed)
-    return (TemporalOrder(difficulty, batch_size, rng),
-            TemporalOrder(difficulty, batch_size, rng))
+    return (TemporalOrder(difficulty, batch_size, rng), TemporalOrder(difficulty, batch_size, rng))
 
 
 def label_of(sequence: str) -> int:
