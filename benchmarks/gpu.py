@@ -29,13 +29,12 @@ def _runs(name: str, train, report, results: dict, out: Path) -> None:
     first_model, first = train()
     _, second = train()
     reported = report(first_model, first)
-    # a history: a dict (the CNN) or a dataclass (echo.History, loss_curves.History)
-    first, second = (h if isinstance(h, dict) else vars(h) for h in (first, second))
+    # every chapter's history is a record with these three fields
     results[name] = dict(
         reported,
-        wall_seconds=round(first["wall_seconds"], 1),
-        train_seconds=round(first["train_seconds"], 1),
-        repeat_same_losses=first["train_loss"] == second["train_loss"],
+        wall_seconds=round(first.wall_seconds, 1),
+        train_seconds=round(first.train_seconds, 1),
+        repeat_same_losses=list(first.train_loss) == list(second.train_loss),
     )
     print(name, results[name], flush=True)
     out.write_text(json.dumps(results, indent=1))
@@ -91,14 +90,14 @@ def main() -> None:
             out,
         )
     if wanted("loss_curves"):
-        for name, config in [
+        for name, recipe in [
             ("loss curves, the course's setting", loss_curves.SECTION8),
             ("loss curves, the fix", loss_curves.FIX),
         ]:
             _runs(
                 name,
-                lambda config=config: loss_curves.train(
-                    config, device=args.device, use_cache=False
+                lambda recipe=recipe: loss_curves.train(
+                    recipe, device=args.device, use_cache=False
                 ),
                 lambda m, h: {
                     k: v
