@@ -10,10 +10,13 @@ Theory:
 - :mod:`hw2.diagrams`: the cell and unrolled diagrams of both recurrent networks.
 - :mod:`hw2.oracles`: autograd's answers, which every closed form is checked against.
 - :mod:`hw2.temporal_order`: the course's temporal-order task, draw for draw (1.3, C).
-- :mod:`hw2.loss_curves`: the spiky LSTM run, its replay, the fix (1.3, C).
-- :mod:`hw2.spikes`: what the runs show: the spike metric and rule, the jumps explained by
-  counterfactual replays, the figures (1.3, C).
-- :mod:`hw2.spikes_report`: the chapter's runs, tables and glued numbers (1.3, C).
+- :mod:`hw2.loss_curves`: the spiky LSTM run, its replay, the fix (1.3, C): training,
+  over :mod:`hw2.lstm_run` (the model, the recipe, the run's record, one training step).
+- :mod:`hw2.spikes`: what the runs show: the spike metric and rule, the jumps, the
+  figures (1.3, C); :mod:`hw2.counterfactual`: each jump explained by replays that
+  change one update.
+- :mod:`hw2.spikes_report`: the chapter's runs and tables (1.3, C), with
+  :mod:`hw2.spikes_facts`, the numbers its page glues.
 
 Practice:
 
