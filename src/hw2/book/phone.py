@@ -120,10 +120,10 @@ def _one_column_legends(fig: Figure) -> list[tuple[plt.Axes, Legend]]:
     return legends
 
 
-def _phone_grid(fig: Figure) -> tuple[float, list]:
+def _phone_grid(fig: Figure) -> int:
     """Move ``fig``'s panels to the phone's grid: plots stack in one column, a wider grid
     (images) flows into rows of at most :data:`MAX_STACKED`. Returns how many phone rows
-    each page row becomes, and the old subplot specs."""
+    each page row becomes."""
     specs = [ax.get_subplotspec() for ax in fig.axes]
     nrows, ncols = specs[0].get_gridspec().get_geometry()
     across = 1 if ncols <= MAX_STACKED else -(-ncols // -(-ncols // MAX_STACKED))
@@ -132,7 +132,7 @@ def _phone_grid(fig: Figure) -> tuple[float, list]:
     for ax, spec in zip(fig.axes, specs, strict=True):
         row, col = spec.rowspan.start, spec.colspan.start
         ax.set_subplotspec(grid[row * per_row + col // across, col % across])
-    return per_row, specs
+    return per_row
 
 
 @contextlib.contextmanager
@@ -160,7 +160,7 @@ def phone_layout(fig: Figure) -> Iterator[bool]:
         for title, _ in titles:  # a title wider than the phone breaks into lines
             title.set_wrap(True)
         legends = _one_column_legends(fig)
-        per_row, _ = _phone_grid(fig)
+        per_row = _phone_grid(fig)
         fig.set_size_inches(PHONE_WIDTH, size[1] * per_row)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
