@@ -5,20 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import browser  # scripts/browser.py (on the path through conftest.py)
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-PAGES = [
-    "intro",
-    "conv",
-    "gated_rnn",
-    "attention_rnn",
-    "loss_curves",
-    "catsdogs",
-    "echo",
-    "exec_report",
-]
+# The executed pages: every page of the book but the reference list.
+PAGES = [page for page in browser.PAGES if page != "references"]
 
 pytestmark = pytest.mark.html
 
