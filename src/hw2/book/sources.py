@@ -83,37 +83,24 @@ def _package_of(short: str) -> list[str]:
     return parts[:-1] if parts[-1] != "__init__" or len(parts) > 1 else []
 
 
-def _imported(node: ast.Import | ast.ImportFrom, package: list[str] | None) -> dict[str, str]:
-    """What one import statement binds to ``hw2`` modules: ``{local name: module}`` for
-    names bound to a module, plus ``{"": module}`` entries (keyed by the module) for
-    every module it runs. ``package`` is the importing module's package (None outside)."""
-    runs: dict[str, str] = {}
-    bound: dict[str, str] = {}
+def _runs(node: ast.Import | ast.ImportFrom, package: list[str] | None) -> set[str]:
+    """The ``hw2`` modules one import statement runs. ``package`` is the importing
+    module's package (None outside ``hw2``)."""
     if isinstance(node, ast.Import):
+        runs: set[str] = set()
         for alias in node.names:
             parts = alias.name.split(".")
             if parts[0] == "hw2":
-                chain = [".".join(parts[1:i]) for i in range(2, len(parts) + 1)]
-                for short in ["__init__", *chain]:
-                    runs[short] = short
-                if alias.asname and len(parts) > 1:
-                    bound[alias.asname] = ".".join(parts[1:])
-        return {**{f"\0{k}": v for k, v in runs.items()}, **bound}
+                runs.add("__init__")
+                runs.update(".".join(parts[1:i]) for i in range(2, len(parts) + 1))
+        return runs
     base = _from_base(node, package)
     if base is None:
-        return {}
-    if node.level == 0:
-        runs["__init__"] = "__init__"
-    for i in range(1, len(base) + 1):
-        short = ".".join(base[:i])
-        if _is_module(short):
-            runs[short] = short
-    for alias in node.names:
-        short = ".".join([*base, alias.name])
-        if _is_module(short):
-            runs[short] = short
-            bound[alias.asname or alias.name] = short
-    return {**{f"\0{k}": v for k, v in runs.items()}, **bound}
+        return set()
+    runs = {"__init__"} if node.level == 0 else set()
+    prefixes = [".".join(base[:i]) for i in range(1, len(base) + 1)]
+    names = [".".join([*base, alias.name]) for alias in node.names]
+    return runs | {short for short in prefixes + names if _is_module(short)}
 
 
 def _from_base(node: ast.ImportFrom, package: list[str] | None) -> list[str] | None:
@@ -144,7 +131,7 @@ def imported_modules(code: str, package: list[str] | None = None) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(_MAGIC.sub("", code))):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            found.update(v for k, v in _imported(node, package).items() if k.startswith("\0"))
+            found.update(_runs(node, package))
     return found
 
 
